@@ -1,0 +1,55 @@
+"""Entrypoint: page setup, the shared sidebar, and routing over the pages in pages/."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import filters, viewer
+from dashboard.data import engine
+from dashboard.i18n import t
+from data_access.db import DatabaseUnavailable, is_empty
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
+log = logging.getLogger("dashboard")
+
+st.set_page_config(page_title=t("app_short"), page_icon="🤝", layout="wide")
+
+
+def _page(file: str, key: str, icon: str, default: bool = False) -> st.Page:
+    return st.Page(
+        PAGES / file,
+        title=t(key, filters.lang()),
+        icon=icon,
+        default=default,
+        url_path=file.removesuffix(".py"),
+    )
+
+
+def main() -> None:
+    try:
+        db = engine()
+    except DatabaseUnavailable as exc:
+        st.error(f"**{t('db_unavailable', filters.lang())}**：{exc}")
+        return
+    if is_empty(db):
+        st.warning(t("db_empty", filters.lang()))
+        return
+    page = st.navigation(
+        [
+            _page("overview.py", "page_overview", ":material/dashboard:", default=True),
+        ]
+    )
+    st.session_state["filters"] = filters.sidebar(viewer.scope())
+    try:
+        page.run()
+    except DatabaseUnavailable as exc:
+        st.error(f"**{t('db_unavailable', filters.lang())}**：{exc}")
+    except Exception:
+        log.exception("page %s failed", page.title)
+        st.error(t("error_page", filters.lang()))
+
+
+main()

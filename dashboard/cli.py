@@ -1,0 +1,96 @@
+"""Command line: `python -m dashboard` (serve), `migrate`, `demo`.
+
+python -m dashboard [serve] [--port N] [other streamlit options…]
+python -m dashboard migrate
+python -m dashboard demo [--scale demo|province] [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from data_access import db, demo
+
+APP = Path(__file__).with_name("app.py")
+
+
+def _progress_bar(fraction: float, message: str) -> None:
+    width = 30
+    filled = int(width * fraction)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%} {message:<40}")
+    if fraction >= 1:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _engine():
+    url = db.database_url()
+    print(f"数据库：{db.describe(url)}")
+    return db.engine_for(url)
+
+
+def cmd_migrate(_args) -> int:
+    engine = _engine()
+    db.migrate(engine)
+    print("数据库结构已是最新。")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    engine = _engine()
+    db.migrate(engine)
+    counts = demo.generate(engine, args.scale, force=args.force, progress=_progress_bar)
+    print("已生成演示数据：" + "，".join(f"{k} {v:,}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_serve(args, streamlit_args: list[str]) -> int:
+    engine = _engine()
+    db.migrate(engine)
+    if db.is_empty(engine) or db.get_meta(engine, "contents") is None:
+        if engine.dialect.name == "sqlite":
+            print("首次启动：正在生成演示数据…")
+            demo.generate(engine, "demo", progress=_progress_bar)
+        else:
+            print("提示：数据库为空。可运行 `python -m dashboard demo` 生成演示数据，或导入台账。")
+    from streamlit.web import cli as stcli
+
+    print(f"看板地址：http://{args.address}:{args.port}")
+    sys.argv = [
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.port",
+        str(args.port),
+        "--server.address",
+        args.address,
+        *streamlit_args,
+    ]
+    return stcli.main()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description="结对关爱监测看板")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="启动看板（默认）")
+    for p in (parser, serve):
+        p.add_argument("--port", type=int, default=8501, help="端口（默认 8501）")
+        p.add_argument("--address", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
+    sub.add_parser("migrate", help="创建或升级数据库结构")
+    d = sub.add_parser("demo", help="生成演示数据（覆盖现有项目数据）")
+    d.add_argument("--scale", choices=sorted(demo.SCALES), default="demo")
+    d.add_argument("--force", action="store_true", help="即使库中有导入的台账也覆盖")
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command in ("migrate", "demo"):
+        parser.error(f"无法识别的参数：{' '.join(rest)}")
+    try:
+        if args.command == "migrate":
+            return cmd_migrate(args)
+        if args.command == "demo":
+            return cmd_demo(args)
+        return cmd_serve(args, rest)
+    except (db.DatabaseUnavailable, demo.DemoRefused) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2

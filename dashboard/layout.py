@@ -1,0 +1,26 @@
+"""Pieces every page shows the same way: heading with area and period, the demo notice."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import filters as sidebar
+from dashboard.data import query
+from dashboard.i18n import period_label, t
+from dashboard.rules import as_of
+from data_access import queries
+from data_access.scope import Filters
+
+
+def header(title_key: str) -> tuple[Filters, str]:
+    """Title, the area and period in words, the demo notice; returns (filters, lang)."""
+    lang = sidebar.lang()
+    flt: Filters = st.session_state["filters"]
+    st.title(t(title_key, lang))
+    st.caption(
+        f"{sidebar.area_name(flt, lang)} · {flt.year} {period_label(flt.period, lang)} · "
+        + t("as_of", lang, date=as_of(flt).isoformat())
+    )
+    if query(queries.facts).get("contents") == "demo":
+        st.info(t("demo_notice", lang), icon=":material/info:")
+    return flt, lang
