@@ -1,0 +1,96 @@
+"""Shared fixtures: a demo database on SQLite and on the local PostgreSQL, and AppTest runs.
+
+The PostgreSQL half skips with a reason when no server answers on 127.0.0.1:5432, unless
+DASHBOARD_REQUIRE_POSTGRES=1 (set by .ci/run), where a missing server is a failure."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from data_access import db, demo
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "dashboard" / "app.py")
+PG_ADMIN_URL = os.environ.get("DASHBOARD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def fresh_postgres(name: str) -> str:
+    """Create (or recreate) an empty PostgreSQL database and return its URL."""
+    admin = db.make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # any failure to reach the server means: no PostgreSQL here
+        if os.environ.get("DASHBOARD_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL required but unavailable at {PG_ADMIN_URL}: {exc}")
+        pytest.skip(f"no PostgreSQL server answers at 127.0.0.1:5432 ({type(exc).__name__})")
+    finally:
+        admin.dispose()
+    return db.make_engine(PG_ADMIN_URL).url.set(database=name).render_as_string(
+        hide_password=False
+    )
+
+
+def empty_database(backend: str, tmp_path: Path, name: str) -> str:
+    """URL of a new, empty database of the given backend."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / (name + '.db')}"
+    return fresh_postgres(f"dash_{name}_{os.getpid()}")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def demo_engine(request, tmp_path_factory):
+    """A migrated database with demo-scale demo data, on each backend (shared, read-only)."""
+    url = empty_database(request.param, tmp_path_factory.mktemp("demo"), "demo")
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    demo.generate(engine, "demo")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_engine(request, tmp_path):
+    """A migrated database with reference data only, on each backend (per test, writable)."""
+    url = empty_database(request.param, tmp_path, request.node.name.split("[")[0][-30:])
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    with engine.begin() as conn:
+        demo.load_reference(conn)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite_url(tmp_path_factory) -> str:
+    """A demo SQLite database for AppTest runs of the pages."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('app') / 'program.db'}"
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    demo.generate(engine, "demo")
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(demo_sqlite_url, monkeypatch):
+    """An AppTest of the whole app (navigation and sidebar) on the demo database."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("DASHBOARD_DB_URL", demo_sqlite_url)
+
+    def make(page: str | None = None, **query_params) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=90)
+        for key, value in query_params.items():
+            at.query_params[key] = value
+        at.run()
+        if page:
+            at.switch_page(str(ROOT / "pages" / page)).run()
+        return at
+
+    return make
