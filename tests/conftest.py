@@ -15,7 +15,9 @@ from data_access import db, demo
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
-PG_ADMIN_URL = os.environ.get("DASHBOARD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "DASHBOARD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def fresh_postgres(name: str) -> str:
@@ -31,9 +33,7 @@ def fresh_postgres(name: str) -> str:
         pytest.skip(f"no PostgreSQL server answers at 127.0.0.1:5432 ({type(exc).__name__})")
     finally:
         admin.dispose()
-    return db.make_engine(PG_ADMIN_URL).url.set(database=name).render_as_string(
-        hide_password=False
-    )
+    return db.make_engine(PG_ADMIN_URL).url.set(database=name).render_as_string(hide_password=False)
 
 
 def empty_database(backend: str, tmp_path: Path, name: str) -> str:
