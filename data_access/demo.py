@@ -501,8 +501,12 @@ def _people(
     progress(0.25, "残疾人名册…")
     recipient_counties = rng.choices(counties, [weights[c] for c in counties], k=size.recipients)
     recipients = []
+    seen: set[str] = set()
     for i, county in enumerate(recipient_counties, start=1):
         ident = _fake_id(rng, county)
+        while ident in seen:  # identity numbers are unique; redraw the rare collision
+            ident = _fake_id(rng, county)
+        seen.add(ident)
         recipients.append(
             {
                 "id": i,
