@@ -28,6 +28,15 @@ def _page(file: str, key: str, icon: str, default: bool = False) -> st.Page:
     )
 
 
+def _account_box(who: viewer.Viewer) -> None:
+    lang = filters.lang()
+    if who.open_mode:
+        st.sidebar.warning(t("open_mode", lang), icon=":material/lock_open:")
+        return
+    st.sidebar.caption(t("signed_in_as", lang, identity=who.identity))
+    st.sidebar.button(t("sign_out", lang), on_click=st.logout)
+
+
 def main() -> None:
     try:
         db = engine()
@@ -37,12 +46,15 @@ def main() -> None:
     if is_empty(db):
         st.warning(t("db_empty", filters.lang()))
         return
-    page = st.navigation(
-        [
-            _page("overview.py", "page_overview", ":material/dashboard:", default=True),
-        ]
-    )
-    st.session_state["filters"] = filters.sidebar(viewer.scope())
+    who = viewer.resolve(filters.lang())
+    pages = [
+        _page("overview.py", "page_overview", ":material/dashboard:", default=True),
+    ]
+    if who.is_admin:
+        pages.append(_page("admin.py", "page_admin", ":material/admin_panel_settings:"))
+    page = st.navigation(pages)
+    st.session_state["filters"] = filters.sidebar(who.scope)
+    _account_box(who)
     try:
         page.run()
     except DatabaseUnavailable as exc:

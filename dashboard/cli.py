@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from data_access import db, demo
+from data_access import db, demo, users
 
 APP = Path(__file__).with_name("app.py")
 
@@ -43,6 +43,25 @@ def cmd_demo(args) -> int:
     db.migrate(engine)
     counts = demo.generate(engine, args.scale, force=args.force, progress=_progress_bar)
     print("已生成演示数据：" + "，".join(f"{k} {v:,}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_users(args) -> int:
+    engine = _engine()
+    if args.action == "list":
+        frame = users.list_accounts(engine)
+        print(frame.to_string(index=False) if not frame.empty else "（尚无用户）")
+        return 0
+    if args.action == "disable":
+        if not users.deactivate(engine, args.identity, by="命令行"):
+            print(f"错误：没有账号 {args.identity}", file=sys.stderr)
+            return 2
+        print(f"已停用：{args.identity}")
+        return 0
+    account = users.save_account(
+        engine, args.identity, args.role, args.area, args.name, by="命令行"
+    )
+    print(f"已保存：{account.identity}（{users.ROLE_NAMES[account.role]}）")
     return 0
 
 
@@ -82,15 +101,27 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("demo", help="生成演示数据（覆盖现有项目数据）")
     d.add_argument("--scale", choices=sorted(demo.SCALES), default="demo")
     d.add_argument("--force", action="store_true", help="即使库中有导入的台账也覆盖")
+    u = sub.add_parser("users", help="管理看板用户")
+    u_sub = u.add_subparsers(dest="action", required=True)
+    u_sub.add_parser("list", help="列出用户")
+    add = u_sub.add_parser("add", help="新增或修改用户")
+    add.add_argument("identity", help="登录账号（邮箱或 OIDC 标识）")
+    add.add_argument("--role", required=True, choices=sorted(users.ROLE_NAMES))
+    add.add_argument("--area", help="管辖地区：市州或县区的名称、简称或代码")
+    add.add_argument("--name", help="姓名")
+    off = u_sub.add_parser("disable", help="停用用户")
+    off.add_argument("identity")
     args, rest = parser.parse_known_args(argv)
-    if rest and args.command in ("migrate", "demo"):
+    if rest and args.command in ("migrate", "demo", "users"):
         parser.error(f"无法识别的参数：{' '.join(rest)}")
     try:
         if args.command == "migrate":
             return cmd_migrate(args)
         if args.command == "demo":
             return cmd_demo(args)
+        if args.command == "users":
+            return cmd_users(args)
         return cmd_serve(args, rest)
-    except (db.DatabaseUnavailable, demo.DemoRefused) as exc:
+    except (db.DatabaseUnavailable, demo.DemoRefused, users.UserError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2

@@ -41,6 +41,7 @@ def sidebar(scope: Scope) -> Filters:
         persist_state="session",
     )
     lg = lang()
+    st.session_state["outside_scope"] = False
     st.sidebar.subheader(t("filters", lg))
     years = query(queries.years) or [2024]
     year = _select(t("year", lg), years, "year", str)
@@ -49,12 +50,12 @@ def sidebar(scope: Scope) -> Filters:
     prefs = query(queries.prefectures, scope)
     pref_names = dict(zip(prefs["code"], prefs["name"], strict=True))
     pref_options = ([] if scope.prefecture else [ALL]) + list(pref_names)
-    prefecture = _select(
-        t("prefecture", lg),
-        pref_options,
-        "prefecture",
-        lambda c: t("all_province", lg) if c == ALL else pref_names[c],
-    )
+
+    def pref_label(code: str) -> str:
+        return t("all_province", lg) if code == ALL else pref_names[code]
+
+    _note_outside_scope("prefecture", [pref_label(c) for c in pref_options])
+    prefecture = _select(t("prefecture", lg), pref_options, "prefecture", pref_label)
     prefecture = None if prefecture in (None, ALL) else prefecture
 
     county = None
@@ -62,14 +63,22 @@ def sidebar(scope: Scope) -> Filters:
         counties = query(queries.counties, scope, prefecture)
         names = dict(zip(counties["code"], counties["name"], strict=True))
         options = ([] if scope.county else [ALL]) + list(names)
-        county = _select(
-            t("county", lg),
-            options,
-            "county",
-            lambda c: t("all_prefecture", lg) if c == ALL else names.get(c, c),
-        )
+
+        def county_label(code: str) -> str:
+            return t("all_prefecture", lg) if code == ALL else names[code]
+
+        _note_outside_scope("county", [county_label(c) for c in options])
+        county = _select(t("county", lg), options, "county", county_label)
         county = None if county in (None, ALL) else county
     return Filters(int(year), period or "Y", prefecture, county)
+
+
+def _note_outside_scope(key: str, allowed: list[str]) -> None:
+    """A link may name an area the viewer may not see (or that does not exist): the widget
+    falls back to an allowed area, and the page says so instead of silently changing it."""
+    asked = st.query_params.get(key)
+    if asked and asked not in allowed:
+        st.session_state["outside_scope"] = True
 
 
 def area_name(filters: Filters, lang_: str) -> str:

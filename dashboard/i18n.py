@@ -89,6 +89,43 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "headline": ("{area}{period}", "{area} · {period}"),
     "money_unit": ("万元", "10k yuan"),
+    # --- sign-in, jurisdiction and administration ---
+    "page_admin": ("用户与审计", "Users and audit"),
+    "open_mode": (
+        "开放演示模式：未配置登录，任何访问者都可查看全省数据。正式使用前请配置 [auth]。",
+        "Open demo mode: sign-in is not configured and every visitor sees the whole province.",
+    ),
+    "login_not_configured": (
+        "本看板要求登录，但尚未配置登录（.streamlit/secrets.toml 的 [auth]）。请联系管理员。",
+        "Sign-in is required but [auth] is not configured. Contact the administrator.",
+    ),
+    "please_sign_in": (
+        "请使用单位统一身份账号登录后查看。",
+        "Please sign in with your organisation account.",
+    ),
+    "sign_in": ("登录", "Sign in"),
+    "sign_out": ("退出登录", "Sign out"),
+    "signed_in_as": ("当前用户：{identity}", "Signed in as {identity}"),
+    "no_access_title": ("无访问权限", "No access"),
+    "no_access": (
+        "账号 {identity} 尚未开通本看板的访问权限。请联系省残联管理员开通。",
+        "The account {identity} has no access to this dashboard. Ask the provincial administrator.",
+    ),
+    "users": ("用户", "Users"),
+    "identity": ("账号（邮箱或标识）", "Account (e-mail or subject)"),
+    "display_name": ("姓名", "Name"),
+    "role": ("角色", "Role"),
+    "jurisdiction": ("管辖地区", "Jurisdiction"),
+    "save_user": ("保存用户", "Save user"),
+    "deactivate_user": ("停用用户", "Deactivate user"),
+    "user_saved": ("已保存：{identity}", "Saved: {identity}"),
+    "user_deactivated": ("已停用：{identity}", "Deactivated: {identity}"),
+    "audit_log": ("审计日志", "Audit log"),
+    "action": ("操作", "Action"),
+    "admin_only": (
+        "仅省级管理员可访问此页。",
+        "Only provincial administrators may open this page.",
+    ),
 }
 
 

@@ -21,6 +21,8 @@ def header(title_key: str) -> tuple[Filters, str]:
         f"{sidebar.area_name(flt, lang)} · {flt.year} {period_label(flt.period, lang)} · "
         + t("as_of", lang, date=as_of(flt).isoformat())
     )
+    if st.session_state.get("outside_scope"):
+        st.warning(t("scope_clamped", lang), icon=":material/shield:")
     if query(queries.facts).get("contents") == "demo":
         st.info(t("demo_notice", lang), icon=":material/info:")
     return flt, lang
