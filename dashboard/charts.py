@@ -30,9 +30,11 @@ def cumulative_trend(
     last_month: int,
     lang: str,
     previous: pd.DataFrame | None = None,
+    previous_planned_fen: int | None = None,
 ) -> go.Figure:
     """Monthly disbursement (bars, 万元) and cumulative execution rate against the time-progress
-    line, January to the period's last month. The previous year's rate is dotted where known."""
+    line, January to the period's last month. The previous year's rate is dotted where known,
+    against previous_planned_fen (that year's own plan) when given, else this year's plan."""
     months = list(range(1, last_month + 1))
     paid = monthly.set_index("month")["amount_fen"].reindex(months, fill_value=0)
     cumulative = paid.cumsum()
@@ -60,7 +62,7 @@ def cumulative_trend(
             prev = previous.set_index("month")["amount_fen"].reindex(months, fill_value=0).cumsum()
             fig.add_scatter(
                 x=labels,
-                y=[v / planned_fen for v in prev],
+                y=[v / (previous_planned_fen or planned_fen) for v in prev],
                 mode="lines",
                 name=f"{year - 1}",
                 line={"color": COLORS["prev"], "dash": "dot"},
