@@ -478,9 +478,10 @@ def _fake_id(rng: random.Random, county: str) -> str:
     return f"{county}{birth:%Y%m%d}{rng.randint(0, 999):03d}{rng.choice('0123456789X')}"
 
 
-# Behaviour of a pairing over the year: (share, remote contacts, home visits, starts late).
+# Behaviour of a pairing over the year: (share, remote contacts, home visits); the last
+# profile starts late in the year.
 PROFILES = [
-    (0.62, (4, 9), (2, 3)),  # on track and compliant
+    (0.62, (6, 16), (2, 4)),  # on track and compliant
     (0.16, (2, 4), (1, 2)),  # behind on contacts or visits
     (0.09, (4, 7), (0, 0)),  # calls but never visits
     (0.05, (0, 2), (0, 1)),  # barely in touch
