@@ -1,0 +1,144 @@
+"""数据管理: bring a ledger in (checked first, then written all or nothing) and list imports."""
+
+import streamlit as st
+
+from dashboard import data, import_view, viewer
+from dashboard.data import query
+from dashboard.i18n import t
+from dashboard.layout import header
+from data_access import importer, ledgers
+
+flt, lang = header("page_data")
+scope = viewer.scope()
+
+
+def _who() -> tuple[str, bool]:
+    """(identity for the batch record, may import). Open demo mode: 演示模式, may import."""
+    try:
+        current = viewer.current()
+    except (AttributeError, KeyError):
+        return importer.DEMO_USER, True
+    return current.identity or importer.DEMO_USER, getattr(current, "may_import", True)
+
+
+identity, may_import = _who()
+
+st.subheader(t("imp_import", lang))
+name = st.selectbox(
+    t("imp_ledger", lang),
+    list(ledgers.LEDGERS),
+    format_func=lambda n: import_view.ledger_title(n, lang),
+    key="imp_ledger",
+)
+ledger = ledgers.LEDGERS[name]
+st.caption(ledger.description)
+st.download_button(
+    t("imp_template", lang),
+    ledgers.template(name),
+    file_name=import_view.template_file_name(ledger),
+    mime=import_view.XLSX_MIME,
+    icon=":material/download:",
+    key="imp_template",
+)
+with st.expander(t("imp_columns", lang)):
+    st.dataframe(import_view.columns_frame(ledger, lang), hide_index=True, width="stretch")
+
+if not may_import:
+    st.info(t("imp_no_permission", lang), icon=":material/lock:")
+else:
+    upload = st.file_uploader(t("imp_file", lang), type=["xlsx", "csv"], key="imp_file")
+    year = None
+    if ledger.dated and st.checkbox(
+        t("imp_year_limit", lang, year=flt.year), value=True, key="imp_year_limit"
+    ):
+        year = flt.year
+    valid_only = st.checkbox(
+        t("imp_valid_only", lang), key="imp_valid_only", help=t("imp_valid_only_help", lang)
+    )
+    args = dict(scope=scope, year=year)
+
+    def _commit(content: bytes, file_name: str) -> None:
+        result = importer.run(
+            data.engine(),
+            name,
+            content,
+            file_name,
+            dry_run=False,
+            valid_only=valid_only,
+            user=identity,
+            **args,
+        )
+        if result.written:
+            data.invalidate()
+        st.session_state["imp_result"] = (result.status, result.message())
+
+    if "imp_result" in st.session_state:
+        status, message = st.session_state.pop("imp_result")
+        shown = st.success if status in ("committed", "partial") else st.warning
+        shown(message, icon=":material/task_alt:")
+
+    if upload is None:
+        st.caption(t("imp_pick_file", lang))
+    else:
+        content = upload.getvalue()
+        outcome = importer.run(data.engine(), name, content, upload.name, dry_run=True, **args)
+        if outcome.refusal:
+            st.error(outcome.message(), icon=":material/block:")
+        else:
+            st.caption(t("imp_checked_file", lang, file=upload.name, format=outcome.file_format))
+            cols = st.columns(4)
+            for col, (key, value) in zip(cols, import_view.counts(outcome).items(), strict=True):
+                col.metric(t(import_view.ACTION_KEYS[key], lang), f"{value:,}")
+            if outcome.problems:
+                st.markdown(f"**{t('imp_problems', lang)}**")
+                st.dataframe(
+                    import_view.problems_frame(outcome.problems[:2_000], lang),
+                    hide_index=True,
+                    width="stretch",
+                )
+                st.download_button(
+                    t("imp_download_problems", lang),
+                    import_view.problems_xlsx(outcome, lang),
+                    file_name=f"{ledger.title}问题清单.xlsx",
+                    mime=import_view.XLSX_MIME,
+                    icon=":material/download:",
+                    key="imp_problems_download",
+                )
+            with st.expander(t("imp_preview", lang)):
+                st.dataframe(
+                    import_view.actions_frame(outcome.actions[:5_000], lang),
+                    hide_index=True,
+                    width="stretch",
+                )
+            blocked = outcome.rejected and not valid_only
+            nothing = not (outcome.added or outcome.changed)
+            if blocked:
+                st.warning(t("imp_commit_blocked", lang))
+            elif nothing:
+                st.info(t("imp_nothing", lang))
+            st.button(
+                t("imp_commit", lang),
+                type="primary",
+                disabled=bool(blocked or nothing),
+                on_click=_commit,
+                args=(content, upload.name),
+                key="imp_commit",
+            )
+
+st.subheader(t("imp_batches", lang))
+batches = query(importer.recent_batches)
+if batches.empty:
+    st.caption(t("imp_no_batches", lang))
+else:
+    st.dataframe(import_view.batches_frame(batches, lang), hide_index=True, width="stretch")
+    skipped = batches[batches["rows_rejected"] > 0]
+    if not skipped.empty:
+        batch_id = st.selectbox(t("imp_pick_batch", lang), list(skipped["id"]), key="imp_batch")
+        st.download_button(
+            t("imp_batch_errors", lang),
+            import_view.batch_errors_xlsx(query(importer.batch_errors, int(batch_id)), lang),
+            file_name=f"导入批次{batch_id}问题清单.xlsx",
+            mime=import_view.XLSX_MIME,
+            icon=":material/download:",
+            key="imp_batch_download",
+        )
