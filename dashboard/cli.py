@@ -3,6 +3,7 @@
 python -m dashboard [serve] [--port N] [other streamlit options…]
 python -m dashboard migrate
 python -m dashboard demo [--scale demo|province] [--force]
+python -m dashboard import FILE --table NAME [--dry-run] [--valid-only] [--year Y] [--report X.xlsx]
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from data_access import db, demo, users
+from data_access import db, demo, ledgers, users
 
 APP = Path(__file__).with_name("app.py")
 
@@ -65,6 +66,66 @@ def cmd_users(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    """Check or import one ledger file. Exit 0: done (or checked clean); 1: a dry run found
+    rows with errors; 2: refused (bad file, or errors without --valid-only)."""
+    import getpass
+
+    from dashboard import import_view
+    from data_access import importer, ledgers
+
+    ledger = ledgers.find(args.table)
+    if ledger is None:
+        names = "、".join(f"{n}（{lg.title}）" for n, lg in ledgers.LEDGERS.items())
+        print(f"错误：未知的台账类型“{args.table}”。可选：{names}", file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"错误：找不到文件 {path}", file=sys.stderr)
+        return 2
+    with path.open("rb") as fh:
+        content = fh.read(importer.MAX_BYTES + 1)  # the importer refuses anything larger
+    engine = _engine()
+    db.migrate(engine)
+    if db.is_empty(engine):
+        with engine.begin() as conn:
+            demo.load_reference(conn)
+    try:
+        user = f"命令行：{getpass.getuser()}"
+    except (OSError, KeyError):
+        user = "命令行"
+    outcome = importer.run(
+        engine,
+        ledger.name,
+        content,
+        path.name,
+        dry_run=args.dry_run,
+        valid_only=args.valid_only,
+        user=user,
+        year=args.year,
+    )
+    if outcome.refusal:
+        print(f"错误：{outcome.message()}", file=sys.stderr)
+        return 2
+    print(f"{ledger.title}：{path.name}（{outcome.file_format}）")
+    for p in outcome.problems[:50]:
+        where = f"第 {p.row} 行" if p.row else "文件"
+        level = "错误" if p.level == "error" else "警告"
+        column = f"“{p.column}”" if p.column else ""
+        value = f"（{p.value}）" if p.value else ""
+        print(f"  {level}：{where}{column}{value}：{p.reason}")
+    if len(outcome.problems) > 50:
+        print(f"  ……共 {len(outcome.problems):,} 条问题，完整清单请用 --report 导出。")
+    if args.report:
+        Path(args.report).write_bytes(import_view.problems_xlsx(outcome))
+        print(f"问题清单已写入 {args.report}")
+    if outcome.status == "rejected":
+        print(f"错误：{outcome.message()}", file=sys.stderr)
+        return 2
+    print(outcome.message())
+    return 1 if outcome.dry_run and outcome.rejected else 0
+
+
 def cmd_serve(args, streamlit_args: list[str]) -> int:
     engine = _engine()
     db.migrate(engine)
@@ -111,8 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--name", help="姓名")
     off = u_sub.add_parser("disable", help="停用用户")
     off.add_argument("identity")
+    imp = sub.add_parser("import", help="导入台账（xlsx 或 csv）")
+    imp.add_argument("file", help="台账文件")
+    imp.add_argument("--table", required=True, help="台账类型：" + "、".join(ledgers.LEDGERS))
+    imp.add_argument("--dry-run", action="store_true", help="只检查，不写入")
+    imp.add_argument("--valid-only", action="store_true", help="跳过有错误的行，只导入有效行")
+    imp.add_argument("--year", type=int, help="日期须在此年度内")
+    imp.add_argument("--report", help="把问题清单写入此 xlsx 文件")
     args, rest = parser.parse_known_args(argv)
-    if rest and args.command in ("migrate", "demo", "users"):
+    if rest and args.command in ("migrate", "demo", "users", "import"):
         parser.error(f"无法识别的参数：{' '.join(rest)}")
     try:
         if args.command == "migrate":
@@ -121,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo(args)
         if args.command == "users":
             return cmd_users(args)
+        if args.command == "import":
+            return cmd_import(args)
         return cmd_serve(args, rest)
     except (db.DatabaseUnavailable, demo.DemoRefused, users.UserError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
