@@ -49,6 +49,7 @@ def main() -> None:
     who = viewer.resolve(filters.lang())
     pages = [
         _page("overview.py", "page_overview", ":material/dashboard:", default=True),
+        _page("budget.py", "page_budget", ":material/account_balance:"),
         _page("data.py", "page_data", ":material/upload_file:"),
     ]
     if who.is_admin:

@@ -212,7 +212,7 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "bud_behind_summary": (
         "{n} 个预算项目执行率低于时序进度，按时序进度合计应支未支 {money} 万元。",
-        "{n} budget lines are behind time progress, together {money} (10k yuan) short of pace.",
+        "Budget lines behind time progress: {n}, together {money} (10k yuan) short of pace.",
     ),
     "bud_none_behind": (
         "所有预算项目的执行率均不低于时序进度。",
@@ -271,6 +271,10 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "bud_download_csv": ("下载 CSV（金额为元）", "Download CSV (in yuan)"),
     "bud_file": ("预算执行", "budget-execution"),
+    "bud_rounding_note": (
+        "屏幕上的金额按万元四舍五入到两位小数，分项之和与合计可能相差几分；下载的表格以元为单位，精确到分。",
+        "On screen, money is rounded to 0.01 (10k yuan), so parts may differ from the total by rounding; downloads are in yuan, exact to the fen.",
+    ),
     # 数据管理 (pages/data.py, dashboard/import_view.py)
     "imp_import": ("导入台账", "Import a ledger"),
     "imp_ledger": ("台账", "Ledger"),
