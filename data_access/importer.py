@@ -524,7 +524,7 @@ def _layout(ledger: Ledger, table: Table) -> _Layout:
                 f"“{col.header}”列出现了两次（“{layout.headers[col.key]}”和“{_norm(value)}”）。"
             )
         layout.columns[pos] = col
-        layout.headers[col.key] = _norm(value)[:60]
+        layout.headers[col.key] = str(value).strip()[:60]  # as the user wrote it
         if col.kind == "money":
             if unit in ("元", "人民币元"):
                 layout.money_factor[col.key] = 100
