@@ -6,6 +6,7 @@ percent column format) and "yuan" for exports (full yuan as Decimal, rates in pe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -279,10 +280,11 @@ def indicators_table(
         else:
             target = None if pd.isna(r.target) or not r.target else float(r.target)
             share = achieved / target if achieved is not None and target else None
+            # With a target the progress column says it all; otherwise say why there is none.
             state = (
                 t("no_data", lang)
                 if achieved is None
-                else (pct(share) if share is not None else t("no_target", lang))
+                else (None if share is not None else t("no_target", lang))
             )
         row = {t("measure", lang): r.measure_id} if with_measure else {}
         row[t("indicator", lang)] = _name(r, lang)
@@ -387,6 +389,11 @@ def ranking_chart(areas: pd.DataFrame, progress: float, lang: str, title: str) -
 class Crumb:
     label: str
     level: str  # what clicking it goes back to: measures, measure, province, prefecture
+
+    @property
+    def markdown(self) -> str:
+        """The label for st.markdown: '7. 拓岗赋能' would otherwise start a numbered list."""
+        return re.sub(r"^(\d+)\.", r"\1\\.", self.label)
 
 
 def measure_trail(measure: str | None, line: str | None, lang: str) -> list[Crumb]:

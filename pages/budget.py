@@ -112,7 +112,7 @@ for title, trail in (
         if i:
             crumbs.markdown("›")
         if i == len(trail) - 1:
-            crumbs.markdown(crumb.label)
+            crumbs.markdown(crumb.markdown)
         else:
             crumbs.button(
                 crumb.label,
@@ -293,7 +293,8 @@ meta = view.export_meta(
 name_parts = [flt.year, period_label(flt.period, lang), area_name(flt, lang), line_code or ""]
 if measure_id and not line_code:
     name_parts.append(measure_names[measure_id])
-st.caption(t("bud_rounding_note", lang))
+if has_money:
+    st.caption(t("bud_rounding_note", lang))
 downloads = st.container(horizontal=True)
 downloads.download_button(
     t("bud_download_xlsx", lang),

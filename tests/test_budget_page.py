@@ -148,6 +148,7 @@ def test_indicators_table_rates_counts_and_missing_values():
     screen = view.indicators_table(indicator_rows(), "zh").set_index("指标")
     assert screen.loc["家庭无障碍改造", "目标"] == "8,000 户"
     assert screen.loc["家庭无障碍改造", "完成率"] == 0.25
+    assert pd.isna(screen.loc["家庭无障碍改造", "状态"])  # the progress column says it
     assert screen.loc["基本康复服务率", "目标"] == "≥95%"
     assert screen.loc["基本康复服务率", "状态"] == "未达标"
     assert screen.loc["上门评残", "状态"] == "无量化目标"
@@ -164,6 +165,7 @@ def test_trails_say_where_you_are():
     measure = view.measure_trail("7. 拓岗赋能", "7.3 情满陇原助残就业行动", "zh")
     assert [c.label for c in measure] == ["全部措施", "7. 拓岗赋能", "7.3 情满陇原助残就业行动"]
     assert [c.level for c in measure[:-1]] == ["measures", "measure"]
+    assert measure[1].markdown == "7\\. 拓岗赋能"  # shown as text, not as a numbered list
     area = view.area_trail("天水市", None, "en")
     assert [(c.label, c.level) for c in area] == [
         ("Whole province", "province"),
