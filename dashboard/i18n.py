@@ -155,6 +155,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "map_progress_counties": ("各县区建设进度", "Built against allocation by county"),
     "map_area": ("地区", "Area"),
     "map_total": ("合计", "Total"),
+    "map_allocation": ("分配数", "Allocation"),
     "map_col_target": ("{kind}分配数", "{kind} allocation"),
     "map_col_operating": ("{kind}运营", "{kind} operating"),
     "map_col_underway": ("{kind}筹建中", "{kind} planned or building"),
