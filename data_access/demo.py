@@ -644,13 +644,7 @@ def _people(
     contacts.sort(key=lambda c: (c[1], c[0]))
     total = len(contacts)
     for done, chunk in enumerate(_chunks(contacts, 50_000)):
-        conn.execute(
-            insert(Contact),
-            [
-                {"pairing_id": p, "contacted_on": d, "channel": ch, "county_code": c}
-                for p, d, ch, c in chunk
-            ],
-        )
+        _insert_contacts(conn, chunk)
         progress(
             0.5 + 0.5 * min(1.0, (done + 1) * 50_000 / max(1, total)),
             f"联系记录 {min(total, (done + 1) * 50_000):,}/{total:,}",
@@ -661,6 +655,26 @@ def _people(
         "pairings": len(pairings),
         "contacts": total,
     }
+
+
+def _insert_contacts(conn: Connection, rows: list[tuple]) -> None:
+    """(pairing_id, date, channel, county) rows; PostgreSQL takes them by COPY, many times
+    faster than INSERT at a million rows."""
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.dbapi_connection.cursor()
+        with cursor.copy(
+            "COPY contacts (pairing_id, contacted_on, channel, county_code) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    conn.execute(
+        insert(Contact),
+        [
+            {"pairing_id": p, "contacted_on": d, "channel": ch, "county_code": c}
+            for p, d, ch, c in rows
+        ],
+    )
 
 
 def _spread_date(rng: random.Random, first: dt.date, j: int, n: int) -> dt.date:
