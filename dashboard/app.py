@@ -51,6 +51,7 @@ def main() -> None:
         _page("overview.py", "page_overview", ":material/dashboard:", default=True),
         _page("budget.py", "page_budget", ":material/account_balance:"),
         _page("maps.py", "page_maps", ":material/map:"),
+        _page("contacts.py", "page_contacts", ":material/handshake:"),
         _page("data.py", "page_data", ":material/upload_file:"),
     ]
     if who.is_admin:
