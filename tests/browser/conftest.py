@@ -102,17 +102,24 @@ def dashboard(tmp_path_factory, demo_db_template, browser):
         server.stop()
 
 
+def watched_context(browser, *servers: AppServer, tolerated: tuple[str, ...] = (), **options):
+    """A new browser context whose requests may reach only these servers; returns it and its
+    Watch (outside requests, console errors)."""
+    options.setdefault("viewport", {"width": 1440, "height": 900})
+    options.setdefault("locale", "zh-CN")
+    context = browser.new_context(**options)
+    context.set_default_timeout(60_000)
+    watch = Watch({f"127.0.0.1:{s.port}" for s in servers}, tolerated).attach(context)
+    return context, watch
+
+
 @pytest.fixture
 def open_context(browser):
-    """New browser contexts, each watched (routes, console) for the apps it may talk to."""
+    """Watched browser contexts, closed after the test."""
     opened = []
 
-    def make(*servers: AppServer, tolerated: tuple[str, ...] = (), **options):
-        options.setdefault("viewport", {"width": 1440, "height": 900})
-        options.setdefault("locale", "zh-CN")
-        context = browser.new_context(**options)
-        context.set_default_timeout(60_000)
-        watch = Watch({f"127.0.0.1:{s.port}" for s in servers}, tolerated).attach(context)
+    def make(*servers: AppServer, **options):
+        context, watch = watched_context(browser, *servers, **options)
         opened.append(context)
         return context, watch
 
