@@ -22,10 +22,8 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import (
     Engine,
-    Integer,
     and_,
     case,
-    cast,
     exists,
     false,
     func,
@@ -372,18 +370,23 @@ def cadre_pairings(
 def contacts_by_month(engine: Engine, scope: Scope, filters: Filters) -> pd.DataFrame:
     """Contacts in the area per month (January to the period's last month) and channel: one
     row for every month and channel, zeros too. The channel mix and the monthly trend of
-    contacts and visits are both sums of these rows (one pass over the contacts for both)."""
+    contacts and visits are both sums of these rows (one pass over the contacts for both).
+
+    The database counts per day and channel (at most 366 × 5 rows): grouping by the date
+    itself reads the contacts in index order (ix_contacts_date_channel) with no per-row date
+    function, several times faster at a million contacts than grouping by the month."""
     area = effective_area(scope, filters)
-    month = cast(func.extract("month", Contact.contacted_on), Integer).label("month")
     stmt = (
-        select(month, Contact.channel, func.count().label("contacts"))
+        select(Contact.contacted_on, Contact.channel, func.count().label("contacts"))
         .where(
             Contact.contacted_on.between(filters.start, filters.end),
             _in_area(Contact.county_code, area),
         )
-        .group_by(month, Contact.channel)
+        .group_by(Contact.contacted_on, Contact.channel)
     )
-    got = _frame(engine, stmt).set_index(["month", "channel"])["contacts"]
+    days = _frame(engine, stmt)
+    days["month"] = [d.month for d in days["contacted_on"]]
+    got = days.groupby(["month", "channel"])["contacts"].sum()
     index = pd.MultiIndex.from_product(
         [range(1, filters.end.month + 1), CHANNELS], names=["month", "channel"]
     )
