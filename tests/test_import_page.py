@@ -1,0 +1,188 @@
+"""The 数据管理 page through AppTest, on its own copy of the demo database: template and notes,
+an upload checked before anything is written, all or nothing, valid rows only, the batch list,
+and a broken file refused in words. Also the command line."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+from data_access import db, importer, ledgers
+from data_access.models import Disbursement, ImportBatch
+from tests.conftest import ROOT
+
+PAGE = "data.py"
+HEADERS = ["预算科目编码", "县区", "支付日期", "金额（元）", "凭证号"]
+
+
+@pytest.fixture
+def page_db(demo_sqlite_url, tmp_path, monkeypatch):
+    """A private copy of the demo database, so imports here leave other page tests alone."""
+    source = demo_sqlite_url.removeprefix("sqlite:///")
+    target = tmp_path / "program.db"
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    url = f"sqlite:///{target}"
+    monkeypatch.setenv(db.ENV_VAR, url)
+    engine = db.make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def page(page_db):
+    from streamlit.testing.v1 import AppTest
+
+    def make():
+        at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=90).run()
+        at.switch_page(str(ROOT / "pages" / PAGE)).run()
+        assert not at.exception
+        return at
+
+    return make
+
+
+def disbursements(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(Disbursement)).scalar_one()
+
+
+def ledger_file(rows: list[list]) -> bytes:
+    wb = Workbook()
+    wb.active.append(HEADERS)
+    for row in rows:
+        wb.active.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def rows_with_one_bad(n: int = 20, bad: int = 7) -> list[list]:
+    rows = [["6.1", "城关区", f"2024-06-{1 + i % 28:02d}", 1000 + i, f"P-{i}"] for i in range(n)]
+    rows[bad][1] = "不存在县"
+    return rows
+
+
+def upload(at, name: str, content: bytes):
+    at.file_uploader(key="imp_file").upload(name, content)
+    return at.run()
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_page_offers_each_ledger_with_its_template_and_notes(page):
+    at = page()
+    assert at.title[0].value == "数据管理"
+    choice = at.selectbox(key="imp_ledger")
+    assert len(choice.options) == len(ledgers.LEDGERS)
+    assert "联系记录" in choice.options
+    choice.select("contacts").run()
+    assert at.get("download_button")[0].label == "下载导入模板（Excel）"
+    notes = at.dataframe[0].value
+    assert list(notes["列名"]) == [c.template_header for c in ledgers.LEDGERS["contacts"].columns]
+    assert "入户探视" in " ".join(notes["格式或允许值"])
+    assert any(c.value == "尚无导入记录。" for c in at.caption)
+
+
+def test_bad_row_blocks_until_valid_rows_only_is_chosen(page, page_db):
+    before = disbursements(page_db)
+    at = upload(page(), "支出.xlsx", ledger_file(rows_with_one_bad()))
+    assert metrics(at) == {"新增": "19", "变更": "0", "不变": "0", "有错误": "1"}
+    problems = at.dataframe[1].value
+    errors = problems[problems["级别"] == "错误"]
+    assert len(errors) == 1
+    assert errors.iloc[0][["行号", "列", "值", "问题"]].tolist() == [
+        9,
+        "县区",
+        "不存在县",
+        "未知的县区",
+    ]
+    assert at.button(key="imp_commit").disabled
+    assert any("有错误的行" in w.value for w in at.warning)
+    assert disbursements(page_db) == before
+
+    at.checkbox(key="imp_valid_only").check().run()
+    assert not at.button(key="imp_commit").disabled
+    at.button(key="imp_commit").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("已导入有效行")
+    assert disbursements(page_db) == before + 19
+    # Checked again, the same file now has nothing new to write.
+    assert metrics(at) == {"新增": "0", "变更": "0", "不变": "19", "有错误": "1"}
+    batches = at.dataframe[-1].value
+    first = batches.iloc[0]
+    assert (first["台账"], first["文件名"], first["新增"], first["有错误"]) == (
+        "预算支出台账",
+        "支出.xlsx",
+        19,
+        1,
+    )
+    assert (first["导入人"], first["结果"]) == ("演示模式", "只导入有效行")
+
+
+def test_clean_file_is_imported_whole(page, page_db):
+    before = disbursements(page_db)
+    rows = [["6.1", "城关区", f"2024-07-{1 + i:02d}", 500, f"Q-{i}"] for i in range(5)]
+    at = upload(page(), "七月.xlsx", ledger_file(rows))
+    at.button(key="imp_commit").click().run()
+    assert at.success[0].value.startswith("导入成功")
+    assert disbursements(page_db) == before + 5
+    with page_db.connect() as conn:
+        batch = conn.execute(select(ImportBatch).order_by(ImportBatch.id.desc())).first()
+    assert (batch.rows_added, batch.status, batch.imported_by) == (5, "committed", "演示模式")
+
+
+def test_broken_file_is_refused_in_words(page, page_db):
+    before = disbursements(page_db)
+    at = upload(page(), "支出.xlsx", b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    assert not at.exception
+    assert at.error[0].value.startswith("无法导入：文件内容是PNG 图片")
+    assert not at.get("button") or all(b.key != "imp_commit" for b in at.button)
+    assert disbursements(page_db) == before
+
+
+def test_problem_list_downloads_as_a_spreadsheet():
+    outcome = importer.Outcome("disbursements", "x.xlsx", dry_run=True)
+    outcome.problems = [importer.Problem(9, "县区", "=HYPERLINK(1)", "未知的县区")]
+    from dashboard.import_view import problems_xlsx
+
+    sheet = load_workbook(io.BytesIO(problems_xlsx(outcome))).worksheets[0]
+    assert [c.value for c in sheet[1]] == ["行号", "列", "值", "问题", "级别"]
+    assert [c.value for c in sheet[2]] == [9, "县区", "=HYPERLINK(1)", "未知的县区", "错误"]
+    assert sheet["C2"].data_type == "s"  # stays text, never a formula
+
+
+def test_command_line_import(tmp_path, page_db):
+    good = tmp_path / "支出.xlsx"
+    good.write_bytes(ledger_file(rows_with_one_bad()))
+
+    def cli(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "dashboard", "import", *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=120,
+        )
+
+    before = disbursements(page_db)
+    dry = cli(str(good), "--table", "disbursements", "--dry-run", "--report", "r.xlsx")
+    assert dry.returncode == 1 and "第 9 行“县区”（不存在县）：未知的县区" in dry.stdout
+    assert (tmp_path / "r.xlsx").is_file()
+    refused = cli(str(good), "--table", "预算支出台账")
+    assert refused.returncode == 2 and "未导入任何数据" in refused.stderr
+    assert disbursements(page_db) == before
+    valid = cli(str(good), "--table", "disbursements", "--valid-only")
+    assert valid.returncode == 0 and "已导入有效行" in valid.stdout
+    assert disbursements(page_db) == before + 19
+    bad_type = cli(str(good), "--table", "nonsense")
+    assert bad_type.returncode == 2 and "未知的台账类型" in bad_type.stderr
+    assert "Traceback" not in dry.stderr + refused.stderr + valid.stderr + bad_type.stderr
