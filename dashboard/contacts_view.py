@@ -21,7 +21,7 @@ CHANNEL_COLORS = {
     "other": "#9AA5B1",
     "visit": "#C0392B",
 }
-RATE_COLORS = {"good": "#27AE60", "fair": "#F2C94C", "poor": "#C0392B"}
+RATE_COLORS = {"good": "#5B8DB8", "poor": "#C0392B"}
 
 
 def channel_name(channel: str, lang: str) -> str:
@@ -98,15 +98,11 @@ def compliance_table(rolled: pd.DataFrame, by: str, lang: str, total: bool = Tru
 
 
 def ranking_figure(rolled: pd.DataFrame, lang: str, overall: float | None) -> go.Figure:
-    """Areas ranked by compliance rate (best on top), the chosen area's rate as a dashed line.
-    Areas without pairings are left out of the ranking."""
+    """Areas ranked by compliance rate (best on top); those below the chosen area's rate (the
+    dashed line) in red. Areas without pairings are left out of the ranking."""
     ranked = rolled[rolled["pairings"] > 0].sort_values(["rate", "key"], ascending=[True, False])
     colors = [
-        RATE_COLORS["good"]
-        if r >= 0.85
-        else RATE_COLORS["fair"]
-        if r >= 0.6
-        else RATE_COLORS["poor"]
+        RATE_COLORS["poor"] if overall is not None and r < overall else RATE_COLORS["good"]
         for r in ranked["rate"]
     ]
     fig = go.Figure(
@@ -122,16 +118,19 @@ def ranking_figure(rolled: pd.DataFrame, lang: str, overall: float | None) -> go
         )
     )
     if overall is not None:
-        fig.add_vline(
+        fig.add_vline(x=overall, line_dash="dash", line_color="#2F80ED")
+        fig.add_annotation(
             x=overall,
-            line_dash="dash",
-            line_color="#2F80ED",
-            annotation_text=f"{t('ct_overall', lang)} {overall:.1%}",
-            annotation_position="top",
+            y=1,
+            yref="paper",
+            yanchor="bottom",
+            showarrow=False,
+            text=f"{t('ct_overall', lang)} {overall:.1%}",
+            font={"color": "#2F80ED"},
         )
     fig.update_layout(
         font={"family": FONT},
-        height=max(260, 28 * len(ranked) + 80),
+        height=max(260, 28 * len(ranked) + 100),
         margin={"l": 10, "r": 40, "t": 40, "b": 10},
         xaxis={"tickformat": ".0%", "range": [0, 1.12], "title": t("compliance_rate", lang)},
         yaxis={"title": None},
@@ -236,7 +235,15 @@ def timeline_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def timeline_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
-    """The cadre's contacts on a time line, one row per paired person, coloured by channel."""
+    """The cadre's contacts on a time line, one row per pairing, coloured by channel. Two
+    people whose masked names look alike (王*, 王*) get a number each, not one shared row."""
+    lines = frame.drop_duplicates("pairing_id")[["pairing_id", "recipient"]]
+    repeated = lines["recipient"].duplicated(keep=False)
+    number = lines.groupby("recipient").cumcount() + 1
+    shown = lines["recipient"].where(
+        ~repeated, lines["recipient"] + "（" + number.astype(str) + "）"
+    )
+    label = dict(zip(lines["pairing_id"], shown, strict=True))
     fig = go.Figure()
     for channel in CHANNELS:
         part = frame[frame["channel"] == channel]
@@ -244,7 +251,7 @@ def timeline_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
             continue
         fig.add_scatter(
             x=pd.to_datetime(part["contacted_on"]),
-            y=part["recipient"],
+            y=[label[p] for p in part["pairing_id"]],
             mode="markers",
             name=channel_name(channel, lang),
             marker={
@@ -256,7 +263,7 @@ def timeline_figure(frame: pd.DataFrame, lang: str) -> go.Figure:
         )
     fig.update_layout(
         font={"family": FONT},
-        height=max(200, 50 * frame["recipient"].nunique() + 120),
+        height=max(200, 50 * len(label) + 120),
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         legend={"orientation": "h", "y": -0.25},
         xaxis={"title": None, "tickformat": "%m-%d"},

@@ -495,3 +495,117 @@ def test_demo_lists_agree_with_the_counts(demo_engine):
     assert coverage["recipients_unpaired"].sum() == unpaired["total"].iloc[0] > 0
     cadres = contacts.unpaired_cadres(demo_engine, PROVINCE, flt, flt.end)
     assert coverage["cadres_unpaired"].sum() == cadres["total"].iloc[0] > 0
+
+
+# --- builders (pure, no database) -------------------------------------------------------------
+
+
+def _listed(**overrides) -> dict:
+    row = {
+        "pairing_id": 1,
+        "cadre_id": 1,
+        "cadre_code": "C1",
+        "cadre_name": "甲干部",
+        "level": "county",
+        "unit": "秦州区残疾人联合会",
+        "prefecture_name": "天水市",
+        "county_name": "秦州区",
+        "recipient": "张*丰",
+        "remote": 1,
+        "visits": 0,
+        "last_contact": D(2024, 3, 1),
+        "remote_missing": 1,
+        "visits_missing": 1,
+        "on_track": False,
+        "quiet": True,
+        "pace_short": True,
+        "at_risk": True,
+        "total": 1,
+    }
+    return row | overrides
+
+
+def test_what_is_missing_in_words():
+    assert (
+        view.missing_text(_listed(), "zh", 90)
+        == "联系差1次；入户差1次；90天无联系；按目前进度年底难达标"
+    )
+    on_pace = _listed(remote_missing=0, visits_missing=0, on_track=True, quiet=False)
+    assert view.missing_text(on_pace, "zh", 90) == "按目前进度年底难达标"
+    assert view.missing_text(on_pace, "en", 90) == "pace too slow for the year"
+
+
+def test_behind_table_reads_as_a_list():
+    frame = pd.DataFrame([_listed(), _listed(pairing_id=2, on_track=True, remote_missing=0)])
+    got = view.behind_table(frame, "zh", 90)
+    assert got.columns[:3].tolist() == ["干部", "干部编号", "单位"]
+    assert got["地区"].tolist() == ["天水市 · 秦州区"] * 2
+    assert got["干部层级"].tolist() == ["县区残联"] * 2
+    assert got["状态"].tolist() == ["进度滞后、有风险", "有风险"]
+    assert view.behind_table(frame.iloc[0:0], "zh", 90).empty
+
+
+def test_compliance_table_has_a_total_row():
+    rolled = pd.DataFrame(
+        {
+            "key": ["a", "b"],
+            "name": ["甲市", "乙市"],
+            **{c: [3, 1] for c in contacts.COUNT_COLUMNS},
+        }
+    )
+    rolled["pairings"] = [4, 0]
+    rolled["on_track"] = [3, 0]
+    rolled["rate"] = [0.75, None]
+    got = view.compliance_table(rolled, "prefecture", "zh")
+    assert got["地区"].tolist() == ["甲市", "乙市", "合计"]
+    assert got["结对数"].tolist() == [4, 0, 4]
+    assert got["干部联系达标率"].iloc[-1] == 0.75 and pd.isna(got["干部联系达标率"].iloc[1])
+
+
+def test_ranking_puts_the_best_on_top_and_marks_those_below():
+    rolled = pd.DataFrame(
+        {"key": ["a", "b", "c"], "name": ["甲", "乙", "丙"], "pairings": [10, 10, 0]}
+    )
+    rolled["on_track"] = [9, 5, 0]
+    rolled["rate"] = [0.9, 0.5, None]
+    fig = view.ranking_figure(rolled, "zh", overall=0.7)
+    bar = fig.data[0]
+    assert list(bar.y) == ["乙", "甲"]  # plotly draws the last on top; 丙 has no pairings
+    assert list(bar.marker.color) == [view.RATE_COLORS["poor"], view.RATE_COLORS["good"]]
+    assert "70.0%" in fig.layout.annotations[0].text
+
+
+def test_timeline_keeps_look_alike_names_apart():
+    frame = pd.DataFrame(
+        {
+            "contacted_on": [D(2024, 1, 5), D(2024, 2, 5), D(2024, 3, 5)],
+            "channel": ["phone", "visit", "phone"],
+            "pairing_id": [1, 1, 2],
+            "recipient": ["王*", "王*", "王*"],
+            "county_name": ["秦州区"] * 3,
+        }
+    )
+    fig = view.timeline_figure(frame, "zh")
+    assert {y for trace in fig.data for y in trace.y} == {"王*（1）", "王*（2）"}
+    table = view.timeline_table(frame, "zh")
+    assert table["方式"].tolist() == ["电话", "入户探视", "电话"]
+
+
+def test_coverage_table():
+    coverage = pd.DataFrame(
+        {
+            "prefecture_code": ["620500", "620500"],
+            "prefecture_name": ["天水市", "天水市"],
+            "county_code": [QINZHOU, MAIJI],
+            "county_name": ["秦州区", "麦积区"],
+            "eligible": [3, 4],
+            "recipients_unpaired": [0, 2],
+            "cadres": [3, 2],
+            "cadres_unpaired": [0, 1],
+        }
+    )
+    by_pref = view.coverage_rollup(coverage, "prefecture")
+    assert by_pref[["eligible", "recipients_unpaired"]].values.tolist() == [[7, 2]]
+    got = view.coverage_table(view.coverage_rollup(coverage, "county"), "zh")
+    assert got["地区"].tolist() == ["秦州区", "麦积区", "合计"]
+    assert got["结对覆盖率"].tolist() == [1.0, 0.5, 5 / 7]
