@@ -228,6 +228,9 @@ def sniff(data: bytes, file_name: str) -> str:
     return "csv"
 
 
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # control characters
+
+
 def decode(data: bytes) -> tuple[str, str]:
     """The text of a CSV file and the name of its encoding, detected without asking."""
     if data.startswith(codecs.BOM_UTF8):
@@ -248,7 +251,7 @@ def decode(data: bytes) -> tuple[str, str]:
             text = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\r\n")
+        controls = len(_BINARY.findall(text))
         if controls > max(3, len(text) // 1000):
             raise Refused("文件含有大量控制字符，不是文本格式的 CSV 文件。")
         return text, name
@@ -566,6 +569,9 @@ def _mask_id(value) -> str:
     return text[:4] + "*" * (len(text) - 8) + text[-4:]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _text(value) -> str:
     if isinstance(value, bool):
         raise CellError("应为文字")
@@ -573,10 +579,7 @@ def _text(value) -> str:
         value = int(value) if value.is_integer() else Decimal(repr(value))
     if isinstance(value, dt.datetime | dt.date | dt.time):
         raise CellError("应为文字，不是日期")
-    text = _norm(value)
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
-        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
-    return text
+    return _CONTROL.sub("", _norm(value))
 
 
 def _number(value) -> Decimal:
@@ -883,6 +886,8 @@ def _parse_cells(
     ledger: Ledger, table: Table, layout: _Layout, check: _Check, areas: Areas
 ) -> list[_Rec]:
     recs = []
+    # Ledgers repeat their values (the county, the line, the date): parse each once.
+    parsed: dict[tuple, object] = {}
     for number, values in table.rows:
         if number <= layout.header_row:
             continue
@@ -897,10 +902,19 @@ def _parse_cells(
                     rec.values[col.key] = None
                 continue
             rec.raw[col.key] = value
-            try:
-                rec.values[col.key] = _parse(col, value, layout, areas)
-            except CellError as exc:
-                check.error(rec, col.key, str(exc))
+            memo = (col.key, value) if type(value) is str else (col.key, type(value), repr(value))
+            result = parsed.get(memo)
+            if result is None:
+                try:
+                    result = _parse(col, value, layout, areas)
+                except CellError as exc:
+                    result = exc
+                if len(parsed) < 200_000:
+                    parsed[memo] = result
+            if isinstance(result, CellError):
+                check.error(rec, col.key, str(result))
+            else:
+                rec.values[col.key] = result
         recs.append(rec)
     return recs
 
@@ -1256,11 +1270,9 @@ def _key(ledger: Ledger, rec: _Rec) -> tuple | None:
         return None
 
 
-def _describe_key(ledger: Ledger, rec: _Rec) -> str:
+def _describe_key(keys: list[str], rec: _Rec) -> str:
     """The row's natural key as the file writes it, for the list of what would change."""
-    return " · ".join(
-        _display(rec.raw[k]) for k in _key_columns(ledger) if rec.raw.get(k) is not None
-    )
+    return " · ".join(_display(rec.raw[k]) for k in keys if rec.raw.get(k) is not None)
 
 
 def _existing(ctx: _Context, recs: list[_Rec]) -> dict[tuple, tuple[int, dict]]:
@@ -1501,11 +1513,10 @@ def _plan(
         if rec.row in check.bad:
             rec.action = "rejected"
     counts = defaultdict(int)
+    keys = _key_columns(ledger)
     for rec in recs:
         counts[rec.action] += 1
-        outcome.actions.append(
-            RowAction(rec.row, rec.action, _describe_key(ledger, rec), rec.detail)
-        )
+        outcome.actions.append(RowAction(rec.row, rec.action, _describe_key(keys, rec), rec.detail))
     outcome.added, outcome.changed = counts["added"], counts["changed"]
     outcome.unchanged, outcome.rejected = counts["unchanged"], counts["rejected"]
     return _Plan(outcome, recs, layout)
