@@ -13,12 +13,14 @@ scope = viewer.scope()
 
 
 def _who() -> tuple[str, bool]:
-    """(identity for the batch record, may import). Open demo mode: 演示模式, may import."""
+    """(identity for the batch record, may import); in open demo mode 演示模式, who may."""
+    who = getattr(viewer, "identity", None)
     try:
-        current = viewer.current()
-    except (AttributeError, KeyError):
+        identity = (who() if who else None) or importer.DEMO_USER
+        allowed = getattr(viewer.current(), "may_import", True)
+    except (AttributeError, KeyError):  # no signed-in viewer recorded
         return importer.DEMO_USER, True
-    return current.identity or importer.DEMO_USER, getattr(current, "may_import", True)
+    return identity, allowed
 
 
 identity, may_import = _who()
@@ -46,7 +48,12 @@ with st.expander(t("imp_columns", lang)):
 if not may_import:
     st.info(t("imp_no_permission", lang), icon=":material/lock:")
 else:
-    upload = st.file_uploader(t("imp_file", lang), type=["xlsx", "csv"], key="imp_file")
+    upload = st.file_uploader(
+        t("imp_file", lang),
+        type=["xlsx", "csv"],
+        key="imp_file",
+        max_upload_size=importer.MAX_BYTES // 2**20,
+    )
     year = None
     if ledger.dated and st.checkbox(
         t("imp_year_limit", lang, year=flt.year), value=True, key="imp_year_limit"
