@@ -53,6 +53,7 @@ def main() -> None:
         _page("maps.py", "page_maps", ":material/map:"),
         _page("contacts.py", "page_contacts", ":material/handshake:"),
         _page("data.py", "page_data", ":material/upload_file:"),
+        _page("briefing.py", "page_briefing", ":material/co_present:"),
     ]
     if who.is_admin:
         pages.append(_page("admin.py", "page_admin", ":material/admin_panel_settings:"))

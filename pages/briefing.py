@@ -1,0 +1,297 @@
+"""季通报: the quarter's story for the quarterly briefing — on screen, on a projector
+(presentation mode) and as PPTX, XLSX and text files, all made from one numbers object
+(dashboard.briefing), so the slide, the sheet and the sentence say the same thing.
+
+The quarter is chosen on this page (default: the latest quarter that has ended and that the
+data reach); year and area come from the sidebar, clamped to the viewer's scope."""
+
+import dataclasses
+import datetime as dt
+
+import streamlit as st
+
+from dashboard import briefing as br
+from dashboard import filters as sidebar
+from dashboard import viewer
+from dashboard.data import engine, query
+from dashboard.fmt import pct
+from dashboard.i18n import period_label, t
+from dashboard.layout import header
+from dashboard.pptx_export import deck_bytes
+from dashboard.rules import CONTACT_RULE, as_of, time_progress
+from data_access import budget, contacts, facilities, queries, users
+from data_access.scope import effective_area
+
+PAGES = ("cover", *br.SECTIONS)  # what presentation mode steps through
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+scope = viewer.scope()
+lang = sidebar.lang()
+asked = st.session_state["filters"]
+area = effective_area(scope, asked)
+facts = query(queries.facts)
+presenting = bool(st.session_state.get("br_presenting"))
+
+
+# --- files: made on render from the numbers (cached by them), audited when downloaded -------
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _pptx(b: br.Briefing) -> bytes:
+    return deck_bytes(b)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _xlsx(b: br.Briefing) -> bytes:
+    return br.workbook_bytes(b)
+
+
+def _audit(detail: str) -> None:
+    users.audit(engine(), viewer.identity(), "export", detail)
+
+
+def _present(on: bool) -> None:
+    st.session_state["br_presenting"] = on
+    st.session_state["br_page"] = 0
+
+
+def _step(by: int) -> None:
+    page = st.session_state.get("br_page", 0) + by
+    st.session_state["br_page"] = max(0, min(len(PAGES) - 1, page))
+
+
+# --- the quarter, the heading and the numbers ------------------------------------------------
+
+head = st.container(key="br_head")
+controls = st.container(key="br_controls", horizontal=True, vertical_alignment="bottom")
+quarter = controls.segmented_control(
+    t("br_quarter", lang),
+    br.QUARTERS,
+    default=br.latest_quarter(asked.year, dt.date.today(), br.parse_date(facts.get("data_as_of"))),
+    required=True,
+    key="br_quarter",
+    format_func=lambda q: period_label(q, lang),
+    bind="query-params",
+    persist_state="session",
+)
+flt = br.quarter_filters(
+    dataclasses.replace(asked, prefecture=area.prefecture, county=area.county), quarter
+)
+# The heading (and its as-of date) names the briefing's quarter, not the sidebar's period.
+st.session_state["filters"] = flt
+with head:
+    header("page_briefing")
+    st.caption(t("br_quarter_caption", lang))
+
+level = "county" if flt.prefecture else "prefecture"
+
+
+def figures(f) -> br.QuarterFigures:
+    day = as_of(f)
+    std = CONTACT_RULE.standard(day)
+    by_area = budget.by_prefecture if level == "prefecture" else budget.by_county
+    return br.quarter_figures(
+        f.period,
+        day,
+        time_progress(f),
+        std.due.remote,
+        std.due.visits,
+        query(queries.budget_by_measure, scope, f),
+        query(by_area, scope, f),
+        query(facilities.progress_by_area, scope, f, level),
+        query(contacts.compliance_counts, scope, f, std),
+        query(contacts.areas, scope, f),
+        level,
+        lang,
+    )
+
+
+before = br.previous_quarter(quarter)
+b = br.Briefing(
+    year=flt.year,
+    lang=lang,
+    area_name=sidebar.area_name(flt, lang),
+    level=level,
+    data_as_of=facts.get("data_as_of", "—"),
+    demo=facts.get("contents") == "demo",
+    now=figures(flt),
+    before=figures(br.quarter_filters(flt, before)) if before else None,
+)
+paragraphs = br.summary(b)
+
+# --- downloads and presentation mode: one click each from opening the page -------------------
+
+for kind, label, data, mime in (
+    ("pptx", "br_download_pptx", _pptx(b), PPTX_MIME),
+    ("xlsx", "br_download_xlsx", _xlsx(b), XLSX_MIME),
+    ("txt", "br_download_txt", br.summary_bytes(b), "text/plain"),
+):
+    controls.download_button(
+        t(label, lang),
+        data=data,
+        file_name=b.file_name(kind),
+        mime=mime,
+        key=f"br_download_{kind}",
+        type="primary" if kind == "pptx" else "secondary",
+        icon=":material/download:",
+        on_click=_audit,
+        args=(br.audit_detail(b, kind),),
+    )
+controls.button(
+    t("br_present", lang),
+    key="br_present",
+    icon=":material/co_present:",
+    help=t("br_present_help", lang),
+    on_click=_present,
+    args=(True,),
+)
+
+
+# --- the sections ------------------------------------------------------------------------------
+
+
+def table(frame, height: int | None = None) -> None:
+    if frame.empty:
+        st.caption(t("no_data", lang))
+    elif presenting:
+        st.table(frame, hide_index=True)
+    else:
+        st.dataframe(frame, hide_index=True, width="stretch", height=height or "auto")
+
+
+def chart(fig) -> None:
+    st.plotly_chart(br.for_projector(fig) if presenting else fig, width="stretch")
+
+
+def paragraph(section: str) -> None:
+    box = st.container(border=True)
+    box.markdown(br.markdown_safe(paragraphs[section]))
+
+
+def show_cover() -> None:
+    st.title(b.title())
+    st.subheader(f"{b.area_name} · {b.year} {b.quarter_name}")
+    st.table(br.meta_table(b), hide_index=True)
+
+
+def show_headline() -> None:
+    cards = br.headline(b)
+    for row in (cards[:4], cards[4:]):
+        for col, (label, value, delta) in zip(st.columns(4), row, strict=False):
+            col.metric(label, value, delta=delta, border=presenting)
+
+
+def show_budget() -> None:
+    left, right = st.columns([2, 3]) if presenting else (st.container(), st.container())
+    with left:
+        if b.now.with_money:
+            chart(br.measures_figure(b))
+    with right:
+        table(br.measures_table(b))
+
+
+def show_facilities() -> None:
+    left, right = st.columns([2, 3]) if presenting else (st.container(), st.container())
+    with left:
+        chart(br.facilities_figure(b))
+    with right:
+        table(br.facilities_table(b))
+
+
+def show_compliance() -> None:
+    c = b.now.contacts
+    cols = st.columns(4)
+    cols[0].metric(t("compliance_rate", lang), pct(c.rate), border=presenting)
+    cols[1].metric(t("ct_pairings", lang), f"{c.pairings:,}", border=presenting)
+    cols[2].metric(t("ct_behind", lang), f"{c.behind:,}", border=presenting)
+    cols[3].metric(t("ct_at_risk", lang), f"{c.at_risk:,}", border=presenting)
+    left, right = st.columns([3, 2]) if presenting else (st.container(), st.container())
+    if b.ranked_level:
+        with left:
+            chart(br.compliance_figure(b))
+    with right:
+        st.markdown(f"**{t('br_levels_title', lang)}**")
+        table(br.levels_table(b))
+
+
+def show_rankings() -> None:
+    if not b.ranked_level:
+        st.info(t("br_no_areas", lang), icon=":material/info:")
+        return
+    left, right = st.columns([3, 2])
+    with left:
+        chart(br.areas_figure(b))
+    with right:
+        table(br.honour_table(b))
+    if not presenting:
+        st.markdown(f"**{t('br_ranking_table', lang, level=b.level_name())}**")
+        table(br.ranking_table(b), height=38 + 35 * min(len(b.now.areas), 20))
+
+
+def show_changes() -> None:
+    if b.before is None:
+        return  # the paragraph says there is no previous quarter in the year
+    table(br.changes_table(b))
+
+
+SHOW = {
+    "cover": show_cover,
+    "headline": show_headline,
+    "budget": show_budget,
+    "facilities": show_facilities,
+    "compliance": show_compliance,
+    "rankings": show_rankings,
+    "changes": show_changes,
+}
+
+
+def section(name: str) -> None:
+    if name != "cover":
+        st.header(br.section_title(name, lang), divider="gray")
+        paragraph(name)
+    SHOW[name]()
+
+
+if presenting:
+    st.html(br.PRESENTATION_CSS)
+    page = st.session_state.get("br_page", 0)
+    nav = st.container(horizontal=True, vertical_alignment="center", key="br_nav")
+    nav.button(
+        t("br_prev", lang),
+        key="br_prev",
+        icon=":material/chevron_left:",
+        disabled=page == 0,
+        on_click=_step,
+        args=(-1,),
+        shortcut="PageUp",
+    )
+    nav.markdown(t("br_page_n", lang, n=page + 1, total=len(PAGES)))
+    nav.button(
+        t("br_next", lang),
+        key="br_next",
+        icon=":material/chevron_right:",
+        disabled=page == len(PAGES) - 1,
+        on_click=_step,
+        args=(1,),
+        shortcut="PageDown",
+    )
+    nav.button(
+        t("br_exit", lang),
+        key="br_exit",
+        icon=":material/close:",
+        on_click=_present,
+        args=(False,),
+        shortcut="Esc",
+    )
+    section(PAGES[page])
+    st.caption(
+        f"{b.area_name} · {b.year} {b.quarter_name} · "
+        + t("as_of", lang, date=b.now.as_of.isoformat())
+        + (" · " + t("br_demo_short", lang) if b.demo else "")
+    )
+else:
+    for name in br.SECTIONS:
+        section(name)
+    with st.expander(t("br_full_text", lang)):
+        st.code(br.summary_text(b).replace("\r\n", "\n"), language=None, wrap_lines=True)
