@@ -25,7 +25,7 @@ from .harness import (
 )
 
 
-def _unavailable(reason: str):
+def unavailable(reason: str):
     if os.environ.get("DASHBOARD_REQUIRE_BROWSER") == "1":
         pytest.fail(f"browser required (DASHBOARD_REQUIRE_BROWSER=1) but {reason}")
     pytest.skip(reason)
@@ -35,7 +35,7 @@ def _unavailable(reason: str):
 def chromium_path() -> str:
     path = find_chromium()
     if path is None:
-        _unavailable(
+        unavailable(
             "no Chromium found (/usr/lib/chromium/chromium-headless-shell, /usr/lib/chromium/"
             "chromium, chromium on PATH); install Debian's `chromium` package"
         )
@@ -47,7 +47,7 @@ def playwright_driver():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("the playwright package is not installed (pip install -e '.[test]')")
+        unavailable("the playwright package is not installed (pip install -e '.[test]')")
     with sync_playwright() as driver:
         yield driver
 

@@ -110,8 +110,8 @@ class AppServer:
         )
 
     @classmethod
-    def dashboard(cls, *, cwd: Path, db_url: str, log: Path) -> AppServer:
-        port = free_port()
+    def dashboard(cls, *, cwd: Path, db_url: str, log: Path, port: int = 0) -> AppServer:
+        port = port or free_port()
         cmd = [sys.executable, "-m", "dashboard", "--port", str(port), "--address", "127.0.0.1"]
         return cls(cmd, port=port, cwd=cwd, env=app_env(DASHBOARD_DB_URL=db_url), log=log)
 
@@ -276,7 +276,7 @@ def check_map_canvas(canvas, timeout: float = 15) -> list[str]:
             return []
         if time.monotonic() > deadline:
             return [f"map canvas is blank ({share:.2%} of pixels differ from the background)"]
-        time.sleep(0.5)
+        canvas.page.wait_for_timeout(500)  # not time.sleep: routing runs only inside calls
 
 
 def check_page(
@@ -318,6 +318,13 @@ def go_to(page, path: str, timeout: float = 60) -> list[str]:
     except (PlaywrightError, ValueError) as exc:
         return [f"page /{path} did not open from the navigation: {str(exc).splitlines()[0]}"]
     return []
+
+
+def area_caption(page) -> str:
+    """The line under a page's title: area · year period · as-of date."""
+    return page.locator(
+        "[data-testid='stMain'] [data-testid='stCaptionContainer']"
+    ).first.inner_text()
 
 
 def sidebar_select(page, label: str):

@@ -5,7 +5,7 @@ import pytest
 
 from data_access.reference import COUNTIES, PREFECTURES
 
-from .harness import choose, go_to, load, nav_paths, options, selected
+from .harness import area_caption, choose, go_to, load, nav_paths, options, selected
 
 pytestmark = pytest.mark.browser
 
@@ -16,10 +16,6 @@ COUNTY = next(name for _code, pref, name, _short in COUNTIES if pref == "620500"
 def headline(page) -> str:
     """The first figure a person reads: the first metric on the page."""
     return page.locator("[data-testid='stMetricValue']").first.inner_text()
-
-
-def caption(page) -> str:
-    return page.locator("[data-testid='stCaptionContainer']").first.inner_text()
 
 
 def test_filters_follow_pages_and_a_shared_link_opens_the_same_view(dashboard, open_context):
@@ -34,7 +30,7 @@ def test_filters_follow_pages_and_a_shared_link_opens_the_same_view(dashboard, o
     counties = [name for _c, pref, name, _s in COUNTIES if pref == "620500"]
     assert options(page, "县区") == ["全市州", *counties]
     choose(page, "县区", COUNTY)
-    assert caption(page).startswith(f"{PREFECTURE} · {COUNTY}")
+    assert area_caption(page).startswith(f"{PREFECTURE} · {COUNTY}")
     chosen = headline(page)
     assert chosen != province
 
@@ -44,7 +40,7 @@ def test_filters_follow_pages_and_a_shared_link_opens_the_same_view(dashboard, o
         assert go_to(page, path) == []
         assert selected(page, "市州") == PREFECTURE, path
         assert selected(page, "县区") == COUNTY, path
-        assert caption(page).startswith(f"{PREFECTURE} · {COUNTY}"), path
+        assert area_caption(page).startswith(f"{PREFECTURE} · {COUNTY}"), path
     assert page.url == home
     assert headline(page) == chosen
 
