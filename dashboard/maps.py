@@ -292,8 +292,8 @@ def facility_deck(
 ) -> CompactDeck:
     """The facility map. values (from area_values) colours the prefectures it lists; with a
     prefecture chosen the view zooms to it (or to the chosen county) and its county-level areas
-    are drawn on top, coloured by county_values. Facilities are points, one layer per type;
-    the names of the areas lie above everything."""
+    are drawn on top, coloured by county_values, with a tooltip. Facilities are points, one
+    layer per type, with a tooltip and clickable; the names of the areas lie above everything."""
     by_code = values.set_index("code")
     pref_features = [
         f for f in geography.features("prefecture") if f["properties"]["adcode"] in by_code.index
@@ -307,7 +307,6 @@ def facility_deck(
             _feature(
                 f,
                 name=f["properties"]["name"],
-                tip=row["tip"],
                 fill=_rgba(area_color(row["value"], measure), alpha),
             )
         )
@@ -322,7 +321,10 @@ def facility_deck(
             get_line_width=1.5,
             stroked=True,
             filled=True,
-            pickable=True,
+            # Not pickable: with this layer pickable, clicks on the facility points above it
+            # never reached Streamlit in headless Chromium (hover tooltips still worked); the
+            # county layer does not have the problem.
+            pickable=False,
         )
     ]
     labels = [

@@ -125,21 +125,24 @@ def test_labels_can_show_chinese(engine):
     assert "兰州市" not in names and "白银市" in names  # the chosen one is labelled by county
 
 
-def test_points_carry_their_tooltip_fields(engine):
-    spec = spec_of(build(engine))
+def test_points_and_counties_carry_their_tooltip_fields(engine):
+    deck = build(engine, Filters(2024, prefecture=LANZHOU))
+    spec = spec_of(deck)
     assert spec["layers"][-1]["id"].endswith("labels")  # names lie above the points
-    tooltip = build(engine)._tooltip["text"]
-    fields = {f.strip("{}") for f in tooltip.split() if f.startswith("{")}
+    fields = {f.strip("{}") for f in deck._tooltip["text"].split() if f.startswith("{")}
     hut = rows(layer(spec, "love_huts"))[0]
     center = rows(layer(spec, "day_care_centers"))[0]
-    prefecture = rows(layer(spec, "prefectures"))[0]
-    for obj in (hut, center, prefecture.get("properties")):
+    county = rows(layer(spec, "counties"))[0]["properties"]
+    for obj in (hut, center, county):
         assert fields <= set(obj)
     assert "残疾人就业岗位" in hut["tip"] and "托养床位" not in hut["tip"]
     assert "托养床位" in center["tip"] and "服务人数" in center["tip"]
     assert "开业日期" in hut["tip"] and "状态" in hut["tip"]
-    for name in ("love_huts", "day_care_centers"):
+    assert "爱心屋运营数 / 分配数" in county["tip"]
+    for name in ("love_huts", "day_care_centers", "counties"):
         assert layer(spec, name)["pickable"] is True
+    # A pickable prefecture layer kept clicks from reaching the points in Chromium.
+    assert layer(spec, "prefectures")["pickable"] is False
 
 
 def test_marker_style_tells_status_apart():
@@ -301,9 +304,38 @@ def test_page_opens_a_facility_profile_with_its_history(app):
 
 def test_page_colours_by_compliance(app):
     at = app(page="maps.py")
+    huts = [f["properties"]["fill"] for f in rows(layer(page_deck(at), "prefectures"))]
     at.selectbox(key="map_measure").select("compliance").run()
     assert not at.exception
-    tips = [f["properties"]["tip"] for f in rows(layer(page_deck(at), "prefectures"))]
-    assert len(tips) == 14 and all("干部联系达标率" in tip and "个结对" in tip for tip in tips)
+    fills = [f["properties"]["fill"] for f in rows(layer(page_deck(at), "prefectures"))]
+    assert len(fills) == 14 and fills != huts
+    palette = {tuple(c) for c in maps.SCALES["compliance"].colors} | {maps.NO_DATA}
+    assert {tuple(f[:3]) for f in fills} <= palette
     legend = next(d.value for d in at.dataframe if "区间" in d.value.columns)
     assert legend["地区数"].sum() == 14 and "≥ 95%" in set(legend["区间"])
+    at.sidebar.selectbox(key="prefecture").select(LANZHOU).run()
+    tips = [f["properties"]["tip"] for f in rows(layer(page_deck(at), "counties"))]
+    assert len(tips) == 8 and all(tip.startswith("干部联系达标率") for tip in tips)
+    assert any("个结对" in tip for tip in tips)
+
+
+def test_page_past_quarter_shows_the_map_as_it_was(app):
+    at = app(page="maps.py")
+    at.sidebar.selectbox(key="period").select("Q1").run()
+    assert not at.exception
+    listing = facility_list(at)
+    whole_year = facility_list(app(page="maps.py"))
+    assert 0 < len(listing) < len(whole_year)  # some were not even planned by 31 March
+    assert "运营" not in set(listing["状态"])  # the first ones opened in spring
+    spec = page_deck(at)
+    points = rows(layer(spec, "love_huts")) + rows(layer(spec, "day_care_centers"))
+    assert len(points) == len(listing)
+
+
+def test_page_in_english(app):
+    at = app(page="maps.py", lang="English")
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Facility maps"
+    listing = next(d.value for d in at.dataframe if "Code" in d.value.columns)
+    assert set(listing["Facility type"]) == {"Love Hut", "Day-care center"}
+    assert at.download_button[0].label == "Download the list (CSV)"
