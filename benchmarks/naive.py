@@ -1,0 +1,308 @@
+"""The naive baseline: each page's headline figures computed the way most dashboards are
+written, by loading whole tables into pandas (`pd.read_sql_table`) and filtering and grouping
+there. Province, the whole year, the same rules as the dashboard.
+
+`figures(engine, page, year)` gives the same figures from the dashboard's own data layer, so the
+report can say that both ways agree (a baseline that computed something else would prove
+nothing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pandas as pd
+
+from data_access.models import REMOTE_CHANNELS
+
+FACILITY_TARGETS = {"love_hut": "m6_love_huts", "day_care": "m8_day_care"}
+
+
+def _as_of(year: int) -> dt.date:
+    """The dashboard's as-of day for the whole year (dashboard.rules.as_of)."""
+    from dashboard.rules import as_of
+    from data_access.scope import Filters
+
+    return as_of(Filters(year))
+
+
+def _read(engine, table: str) -> pd.DataFrame:
+    return pd.read_sql_table(table, engine)
+
+
+# --- pieces -----------------------------------------------------------------------------------
+
+
+def _budget(engine, year: int) -> dict:
+    lines = _read(engine, "budget_lines")
+    allocations = _read(engine, "budget_allocations")
+    paid = _read(engine, "disbursements")
+    counties = _read(engine, "counties")
+    lines = lines[lines["year"] == year][["id", "measure_id", "code"]]
+    planned = allocations.merge(lines, left_on="line_id", right_on="id")
+    paid = paid.merge(lines, left_on="line_id", right_on="id")
+    paid = paid[
+        (paid["paid_on"] >= pd.Timestamp(year, 1, 1))
+        & (paid["paid_on"] <= pd.Timestamp(year, 12, 31))
+    ]
+    by_measure = pd.concat(
+        [
+            planned.groupby("measure_id")["planned_fen"].sum(),
+            paid.groupby("measure_id")["amount_fen"].sum(),
+        ],
+        axis=1,
+    ).fillna(0)
+    by_line = pd.concat(
+        [
+            planned.groupby("line_id")["planned_fen"].sum(),
+            paid.groupby("line_id")["amount_fen"].sum(),
+        ],
+        axis=1,
+    ).fillna(0)
+    prefecture = counties.set_index("code")["prefecture_code"]
+    by_prefecture = paid.groupby(paid["county_code"].map(prefecture))["amount_fen"].sum()
+    monthly = paid.groupby(paid["paid_on"].dt.month)["amount_fen"].sum()
+    return {
+        "planned_fen": int(by_measure["planned_fen"].sum()),
+        "disbursed_fen": int(by_measure["amount_fen"].sum()),
+        "lines": len(by_line),
+        "prefectures_paid": len(by_prefecture),
+        "months_paid": len(monthly),
+    }
+
+
+def _facilities(engine, year: int) -> tuple[dict, pd.DataFrame]:
+    end = pd.Timestamp(_as_of(year))
+    facilities = _read(engine, "facilities")
+    changes = _read(engine, "facility_status_changes")
+    indicators = _read(engine, "indicators")
+    targets = _read(engine, "indicator_targets")
+    counties = _read(engine, "counties")
+    changes = changes[changes["changed_on"] <= end].sort_values(["facility_id", "changed_on", "id"])
+    status = changes.groupby("facility_id").tail(1)[["facility_id", "status"]]
+    found = facilities.drop(columns="status").merge(status, left_on="id", right_on="facility_id")
+    found = found.merge(
+        counties[["code", "prefecture_code"]], left_on="county_code", right_on="code"
+    )
+    targets = targets[targets["year"] == year].merge(
+        indicators[["id", "code"]], left_on="indicator_id", right_on="id"
+    )
+    figures = {}
+    for kind, code in FACILITY_TARGETS.items():
+        own = found[found["kind"] == kind]
+        figures[f"{kind}_operating"] = int((own["status"] == "operating").sum())
+        figures[f"{kind}_target"] = int(targets.loc[targets["code"] == code, "target"].sum())
+    return figures, found
+
+
+def _pairings(engine, year: int) -> pd.DataFrame:
+    """One row per pairing active in the year: recipient's county, cadre, remote contacts and
+    visits from 1 January to the as-of day, and the last contact."""
+    day = pd.Timestamp(_as_of(year))
+    start = pd.Timestamp(year, 1, 1)
+    contacts = _read(engine, "contacts")
+    pairings = _read(engine, "pairings")
+    recipients = _read(engine, "recipients")
+    contacts = contacts[(contacts["contacted_on"] >= start) & (contacts["contacted_on"] <= day)]
+    contacts = contacts.assign(
+        remote=contacts["channel"].isin(REMOTE_CHANNELS), visit=contacts["channel"] == "visit"
+    )
+    per = contacts.groupby("pairing_id").agg(
+        remote=("remote", "sum"), visits=("visit", "sum"), last_contact=("contacted_on", "max")
+    )
+    active = pairings[
+        (pairings["started_on"] <= day)
+        & (pairings["ended_on"].isna() | (pairings["ended_on"] >= start))
+    ]
+    frame = active.merge(
+        recipients[["id", "county_code"]],
+        left_on="recipient_id",
+        right_on="id",
+        suffixes=("", "_r"),
+    ).merge(per, left_on="id", right_index=True, how="left")
+    frame[["remote", "visits"]] = frame[["remote", "visits"]].fillna(0).astype(int)
+    return frame
+
+
+def _compliance(frame: pd.DataFrame, year: int) -> dict:
+    from dashboard.rules import CONTACT_RULE
+
+    need = CONTACT_RULE.requirement(_as_of(year))
+    remote = frame["remote"] + (frame["visits"] if need.visit_counts_as_contact else 0)
+    meeting = (remote >= need.remote) & (frame["visits"] >= need.visits)
+    return {"pairings": len(frame), "meeting": int(meeting.sum())}
+
+
+def _indicators(engine, year: int) -> int:
+    values = _read(engine, "indicator_values")
+    indicators = _read(engine, "indicators")
+    values = values[values["month"].dt.year == year].merge(
+        indicators[["id", "kind"]], left_on="indicator_id", right_on="id"
+    )
+    counted = values[values["kind"] == "count"].groupby("indicator_id")["value"].sum()
+    return len(counted)
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def overview(engine, year: int) -> dict:
+    budget = _budget(engine, year)
+    facilities, _ = _facilities(engine, year)
+    compliance = _compliance(_pairings(engine, year), year)
+    _indicators(engine, year)
+    return {
+        "planned_fen": budget["planned_fen"],
+        "disbursed_fen": budget["disbursed_fen"],
+        **compliance,
+        "love_hut_operating": facilities["love_hut_operating"],
+        "day_care_operating": facilities["day_care_operating"],
+    }
+
+
+def budget(engine, year: int) -> dict:
+    figures = _budget(engine, year)
+    facilities, _ = _facilities(engine, year)
+    compliance = _compliance(_pairings(engine, year), year)
+    _indicators(engine, year)
+    return {
+        "planned_fen": figures["planned_fen"],
+        "disbursed_fen": figures["disbursed_fen"],
+        "lines": figures["lines"],
+        **compliance,
+        "love_hut_operating": facilities["love_hut_operating"],
+    }
+
+
+def maps(engine, year: int) -> dict:
+    figures, found = _facilities(engine, year)
+    found.groupby(["prefecture_code", "kind", "status"]).size()
+    return {
+        "facilities": len(found),
+        "love_hut_operating": figures["love_hut_operating"],
+        "love_hut_target": figures["love_hut_target"],
+        "day_care_operating": figures["day_care_operating"],
+    }
+
+
+def contacts(engine, year: int) -> dict:
+    from dashboard.rules import CONTACT_RULE
+
+    day = _as_of(year)
+    std = CONTACT_RULE.standard(day)
+    frame = _pairings(engine, year)
+    cadres = _read(engine, "cadres")
+    recipients = _read(engine, "recipients")
+    pairings = _read(engine, "pairings")
+    remote = frame["remote"] + (frame["visits"] if std.due.visit_counts_as_contact else 0)
+    visits = frame["visits"]
+    compliant = (remote >= std.year.remote) & (visits >= std.year.visits)
+    on_track = (remote >= std.due.remote) & (visits >= std.due.visits)
+    pace = pd.Series(False, index=frame.index)
+    if std.judge_remote_pace:
+        pace |= remote * std.year_days < std.year.remote * std.elapsed_days
+    if std.judge_visit_pace:
+        pace |= visits * std.year_days < std.year.visits * std.elapsed_days
+    since = frame["started_on"].where(
+        frame["started_on"] > pd.Timestamp(year, 1, 1), pd.Timestamp(year, 1, 1)
+    )
+    quiet = frame["last_contact"].fillna(since) <= pd.Timestamp(std.quiet_cutoff)
+    at_risk = ~compliant & (pace | quiet)
+    frame = frame.assign(compliant=compliant, on_track=on_track, at_risk=at_risk)
+    frame = frame.merge(
+        cadres[["id", "level", "name", "unit"]],
+        left_on="cadre_id",
+        right_on="id",
+        suffixes=("", "_cadre"),
+    )
+    frame.groupby(["county_code", "level"])[["compliant", "on_track", "at_risk"]].sum()
+    behind = frame[~frame["on_track"] | frame["at_risk"]].sort_values("last_contact").head(3000)
+    behind.merge(recipients[["id", "name"]], left_on="recipient_id", right_on="id")
+    # Coverage (应结尽结) on the as-of day.
+    stamp = pd.Timestamp(day)
+    active = pairings[
+        (pairings["started_on"] <= stamp)
+        & (pairings["ended_on"].isna() | (pairings["ended_on"] >= stamp))
+    ]
+    eligible = recipients[recipients["eligible"].astype(bool)]
+    unpaired = eligible[~eligible["id"].isin(active["recipient_id"])]
+    serving = cadres[cadres["active"].astype(bool)]
+    idle = serving[~serving["id"].isin(active["cadre_id"])]
+    return {
+        "pairings": len(frame),
+        "compliant": int(compliant.sum()),
+        "on_track": int(on_track.sum()),
+        "at_risk": int(at_risk.sum()),
+        "never_contacted": int(((remote + visits) == 0).sum()),
+        "never_visited": int((visits == 0).sum()),
+        "recipients_unpaired": len(unpaired),
+        "cadres_unpaired": len(idle),
+    }
+
+
+BASELINES: dict[str, Callable[[object, int], dict]] = {
+    "overview": overview,
+    "budget": budget,
+    "maps": maps,
+    "contacts": contacts,
+}
+# The data and admin pages list import batches and users: small tables that a page reads the
+# same way whichever way it is written, so they have no naive baseline to compare with.
+
+
+# --- the same figures from the dashboard's data layer -------------------------------------------
+
+
+def figures(engine, page: str, year: int) -> dict | None:
+    """The page's headline figures as the dashboard's own queries give them (None for a page
+    this module does not know)."""
+    from dashboard.rules import CONTACT_RULE
+    from data_access import budget as budget_q
+    from data_access import contacts as contacts_q
+    from data_access import facilities as facilities_q
+    from data_access import queries
+    from data_access.scope import PROVINCE, Filters
+
+    flt = Filters(year)
+    day = _as_of(year)
+    if page in ("overview", "budget"):
+        measures = queries.budget_by_measure(engine, PROVINCE, flt)
+        facilities = queries.facility_progress(engine, PROVINCE, flt).set_index("kind")
+        compliance = queries.compliance_summary(
+            engine, PROVINCE, flt, CONTACT_RULE.requirement(day)
+        )
+        out = {
+            "planned_fen": int(measures["planned_fen"].sum()),
+            "disbursed_fen": int(measures["disbursed_fen"].sum()),
+            "pairings": compliance["pairings"],
+            "meeting": compliance["meeting"],
+            "love_hut_operating": int(facilities.loc["love_hut", "operating"]),
+        }
+        if page == "overview":
+            out["day_care_operating"] = int(facilities.loc["day_care", "operating"])
+        else:
+            lines = budget_q.by_line(engine, PROVINCE, flt)
+            out["lines"] = int(((lines["planned_fen"] > 0) | (lines["disbursed_fen"] > 0)).sum())
+        return out
+    if page == "maps":
+        progress = facilities_q.progress_by_area(engine, PROVINCE, flt)
+        found = facilities_q.facilities(engine, PROVINCE, flt)
+        kind = progress.groupby("kind")[["operating", "target"]].sum()
+        return {
+            "facilities": len(found),
+            "love_hut_operating": int(kind.loc["love_hut", "operating"]),
+            "love_hut_target": int(kind.loc["love_hut", "target"]),
+            "day_care_operating": int(kind.loc["day_care", "operating"]),
+        }
+    if page == "contacts":
+        counts = contacts_q.compliance_counts(engine, PROVINCE, flt, CONTACT_RULE.standard(day))
+        coverage = contacts_q.pairing_coverage(engine, PROVINCE, flt, day)
+        total = counts[
+            ["pairings", "compliant", "on_track", "at_risk", "never_contacted", "never_visited"]
+        ].sum()
+        return {
+            **{k: int(v) for k, v in total.items()},
+            "recipients_unpaired": int(coverage["recipients_unpaired"].sum()),
+            "cadres_unpaired": int(coverage["cadres_unpaired"].sum()),
+        }
+    return None
