@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -27,9 +28,11 @@ from dashboard.budget_view import Execution
 from dashboard.exports import BOM, file_name, to_xlsx_bytes
 from dashboard.fmt import pct, wan, wan_text, yuan
 from dashboard.i18n import period_label, t
+from dashboard.rules import CONTACT_RULE, as_of, time_progress
+from data_access import budget, contacts, facilities, queries
 from data_access.contacts import COUNT_COLUMNS
 from data_access.models import FACILITY_KINDS, FACILITY_STATUSES
-from data_access.scope import Filters
+from data_access.scope import Filters, Scope, effective_area
 
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
 SECTIONS = ("headline", "budget", "facilities", "compliance", "rankings", "changes")
@@ -75,6 +78,12 @@ def quarter_filters(filters: Filters, quarter: str) -> Filters:
     if quarter not in QUARTERS:
         raise ValueError(f"quarter must be one of {QUARTERS}, not {quarter!r}")
     return Filters(filters.year, quarter, filters.prefecture, filters.county)
+
+
+def briefing_filters(scope: Scope, filters: Filters, quarter: str) -> Filters:
+    """The sidebar's year and area, clamped to the viewer's scope, with the briefing's quarter."""
+    area = effective_area(scope, filters)
+    return Filters(filters.year, quarter, area.prefecture, area.county)
 
 
 def latest_quarter(year: int, today: dt.date, data_as_of: dt.date | None = None) -> str:
@@ -375,6 +384,50 @@ class Briefing:
 
     def title(self) -> str:
         return t("br_doc_title", self.lang, year=self.year, quarter=self.quarter_name)
+
+
+Runner = Callable[..., object]  # run(query_function, *args) → the query's result
+
+
+def collect(
+    run: Runner, scope: Scope, filters: Filters, lang: str, area_name: str, facts: dict
+) -> Briefing:
+    """Ask the named queries of the budget, maps and contacts pages for the quarter of
+    `filters` and the quarter before, and build the Briefing. `run(fn, *args)` runs one query:
+    the page passes `dashboard.data.query` (cached), tests call the function on an engine.
+    `filters` come from `briefing_filters` (clamped to the scope, period a quarter)."""
+    level = "county" if filters.prefecture else "prefecture"
+
+    def figures(f: Filters) -> QuarterFigures:
+        day = as_of(f)
+        std = CONTACT_RULE.standard(day)
+        by_area = budget.by_prefecture if level == "prefecture" else budget.by_county
+        return quarter_figures(
+            f.period,
+            day,
+            time_progress(f),
+            std.due.remote,
+            std.due.visits,
+            run(queries.budget_by_measure, scope, f),
+            run(by_area, scope, f),
+            run(facilities.progress_by_area, scope, f, level),
+            run(contacts.compliance_counts, scope, f, std),
+            run(contacts.areas, scope, f),
+            level,
+            lang,
+        )
+
+    before = previous_quarter(filters.period)
+    return Briefing(
+        year=filters.year,
+        lang=lang,
+        area_name=area_name,
+        level=level,
+        data_as_of=str(facts.get("data_as_of") or "—"),
+        demo=facts.get("contents") == "demo",
+        now=figures(filters),
+        before=figures(quarter_filters(filters, before)) if before else None,
+    )
 
 
 def meta_table(b: Briefing) -> pd.DataFrame:

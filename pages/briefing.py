@@ -5,7 +5,6 @@
 The quarter is chosen on this page (default: the latest quarter that has ended and that the
 data reach); year and area come from the sidebar, clamped to the viewer's scope."""
 
-import dataclasses
 import datetime as dt
 
 import streamlit as st
@@ -18,9 +17,7 @@ from dashboard.fmt import pct
 from dashboard.i18n import period_label, t
 from dashboard.layout import header
 from dashboard.pptx_export import deck_bytes
-from dashboard.rules import CONTACT_RULE, as_of, time_progress
-from data_access import budget, contacts, facilities, queries, users
-from data_access.scope import effective_area
+from data_access import queries, users
 
 PAGES = ("cover", *br.SECTIONS)  # what presentation mode steps through
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -29,7 +26,6 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 scope = viewer.scope()
 lang = sidebar.lang()
 asked = st.session_state["filters"]
-area = effective_area(scope, asked)
 facts = query(queries.facts)
 presenting = bool(st.session_state.get("br_presenting"))
 
@@ -75,49 +71,14 @@ quarter = controls.segmented_control(
     bind="query-params",
     persist_state="session",
 )
-flt = br.quarter_filters(
-    dataclasses.replace(asked, prefecture=area.prefecture, county=area.county), quarter
-)
+flt = br.briefing_filters(scope, asked, quarter)
 # The heading (and its as-of date) names the briefing's quarter, not the sidebar's period.
 st.session_state["filters"] = flt
 with head:
     header("page_briefing")
     st.caption(t("br_quarter_caption", lang))
 
-level = "county" if flt.prefecture else "prefecture"
-
-
-def figures(f) -> br.QuarterFigures:
-    day = as_of(f)
-    std = CONTACT_RULE.standard(day)
-    by_area = budget.by_prefecture if level == "prefecture" else budget.by_county
-    return br.quarter_figures(
-        f.period,
-        day,
-        time_progress(f),
-        std.due.remote,
-        std.due.visits,
-        query(queries.budget_by_measure, scope, f),
-        query(by_area, scope, f),
-        query(facilities.progress_by_area, scope, f, level),
-        query(contacts.compliance_counts, scope, f, std),
-        query(contacts.areas, scope, f),
-        level,
-        lang,
-    )
-
-
-before = br.previous_quarter(quarter)
-b = br.Briefing(
-    year=flt.year,
-    lang=lang,
-    area_name=sidebar.area_name(flt, lang),
-    level=level,
-    data_as_of=facts.get("data_as_of", "—"),
-    demo=facts.get("contents") == "demo",
-    now=figures(flt),
-    before=figures(br.quarter_filters(flt, before)) if before else None,
-)
+b = br.collect(query, scope, flt, lang, sidebar.area_name(flt, lang), facts)
 paragraphs = br.summary(b)
 
 # --- downloads and presentation mode: one click each from opening the page -------------------
