@@ -6,6 +6,7 @@ DASHBOARD_REQUIRE_POSTGRES=1 (set by .ci/run), where a missing server is a failu
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,20 +21,31 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
-def fresh_postgres(name: str) -> str:
-    """Create (or recreate) an empty PostgreSQL database and return its URL."""
+def _admin_execute(*statements: str) -> None:
     admin = db.make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            for statement in statements:
+                conn.execute(text(statement))
     except Exception as exc:  # any failure to reach the server means: no PostgreSQL here
         if os.environ.get("DASHBOARD_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"PostgreSQL required but unavailable at {PG_ADMIN_URL}: {exc}")
         pytest.skip(f"no PostgreSQL server answers at 127.0.0.1:5432 ({type(exc).__name__})")
     finally:
         admin.dispose()
+
+
+def _pg_url(name: str) -> str:
     return db.make_engine(PG_ADMIN_URL).url.set(database=name).render_as_string(hide_password=False)
+
+
+def fresh_postgres(name: str, template: str | None = None) -> str:
+    """Create (or recreate) a PostgreSQL database, empty or copied from a template."""
+    copy = f' TEMPLATE "{template}"' if template else ""
+    _admin_execute(
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"{copy}'
+    )
+    return _pg_url(name)
 
 
 def empty_database(backend: str, tmp_path: Path, name: str) -> str:
@@ -41,6 +53,31 @@ def empty_database(backend: str, tmp_path: Path, name: str) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / (name + '.db')}"
     return fresh_postgres(f"dash_{name}_{os.getpid()}")
+
+
+@pytest.fixture(scope="session")
+def reference_template(tmp_path_factory):
+    """Per backend, a migrated database with reference data, built once and copied per test
+    (migrating a fresh PostgreSQL database for each of hundreds of tests is slow)."""
+    built: dict[str, str] = {}
+
+    def get(backend: str) -> str:
+        if backend not in built:
+            url = empty_database(backend, tmp_path_factory.mktemp("template"), "template")
+            engine = db.make_engine(url)
+            db.migrate(engine)
+            with engine.begin() as conn:
+                demo.load_reference(conn)
+            engine.dispose()
+            built[backend] = url
+        return built[backend]
+
+    yield get
+    for backend, url in built.items():
+        if backend == "postgresql":
+            _admin_execute(
+                f'DROP DATABASE IF EXISTS "{db.make_engine(url).url.database}" WITH (FORCE)'
+            )
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -55,13 +92,17 @@ def demo_engine(request, tmp_path_factory):
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty_engine(request, tmp_path):
+def empty_engine(request, tmp_path, reference_template):
     """A migrated database with reference data only, on each backend (per test, writable)."""
-    url = empty_database(request.param, tmp_path, request.node.name.split("[")[0][-30:])
+    template = reference_template(request.param)
+    if request.param == "sqlite":
+        path = tmp_path / "empty.db"
+        shutil.copyfile(db.make_engine(template).url.database, path)
+        url = f"sqlite:///{path}"
+    else:
+        name = f"dash_{request.node.name.split('[')[0][-30:]}_{os.getpid()}"
+        url = fresh_postgres(name, template=db.make_engine(template).url.database)
     engine = db.make_engine(url)
-    db.migrate(engine)
-    with engine.begin() as conn:
-        demo.load_reference(conn)
     yield engine
     engine.dispose()
 
