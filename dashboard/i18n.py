@@ -612,7 +612,6 @@ LABELS: dict[str, tuple[str, str]] = {
         "演示数据：除通知中的省级预算和目标外，均为示意数据。",
         "Demo data: illustrative except the notice's province budget and targets.",
     ),
-    "br_no_areas": ("所选地区为县级，无下级地区排名。", "A single county: nothing to rank."),
 }
 
 

@@ -178,8 +178,7 @@ def show_compliance() -> None:
 
 def show_rankings() -> None:
     if not b.ranked_level:
-        st.info(t("br_no_areas", lang), icon=":material/info:")
-        return
+        return  # the paragraph says a single county has nothing to rank
     left, right = st.columns([3, 2])
     with left:
         chart(br.areas_figure(b))
