@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -186,7 +187,12 @@ class Watch:
     console: list[str] = field(default_factory=list)
 
     def attach(self, context) -> Watch:
-        context.route("**/*", self._route)
+        # Every request is matched against this pattern inside the browser driver: the app's
+        # own requests pass untouched, everything else comes to _route to be recorded and
+        # aborted. (A catch-all pattern would send each of the ~100 requests of a page load
+        # through Python and back, which makes ten sessions at once crawl.)
+        ports = "|".join(sorted(origin.split(":")[1] for origin in self.origins))
+        context.route(re.compile(rf"^(?!https?://127\.0\.0\.1:(?:{ports})/)"), self._route)
         context.on("console", self._on_console)
         context.on("weberror", lambda err: self.console.append(f"page error: {err.error}"))
         context.on("page", lambda page: page.on("websocket", self._on_websocket))
