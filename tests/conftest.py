@@ -48,6 +48,13 @@ def fresh_postgres(name: str, template: str | None = None) -> str:
     return _pg_url(name)
 
 
+def drop_if_postgres(url: str) -> None:
+    """Leave no test database behind on the shared server."""
+    name = db.make_engine(url).url
+    if name.get_backend_name() == "postgresql":
+        _admin_execute(f'DROP DATABASE IF EXISTS "{name.database}" WITH (FORCE)')
+
+
 def empty_database(backend: str, tmp_path: Path, name: str) -> str:
     """URL of a new, empty database of the given backend."""
     if backend == "sqlite":
@@ -73,11 +80,8 @@ def reference_template(tmp_path_factory):
         return built[backend]
 
     yield get
-    for backend, url in built.items():
-        if backend == "postgresql":
-            _admin_execute(
-                f'DROP DATABASE IF EXISTS "{db.make_engine(url).url.database}" WITH (FORCE)'
-            )
+    for url in built.values():
+        drop_if_postgres(url)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -89,6 +93,7 @@ def demo_engine(request, tmp_path_factory):
     demo.generate(engine, "demo")
     yield engine
     engine.dispose()
+    drop_if_postgres(url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -105,6 +110,7 @@ def empty_engine(request, tmp_path, reference_template):
     engine = db.make_engine(url)
     yield engine
     engine.dispose()
+    drop_if_postgres(url)
 
 
 @pytest.fixture(scope="session")
