@@ -37,7 +37,7 @@ def chromium_path() -> str:
     if path is None:
         unavailable(
             "no Chromium found (/usr/lib/chromium/chromium-headless-shell, /usr/lib/chromium/"
-            "chromium, chromium on PATH); install Debian's `chromium` package"
+            "chromium, chromium on PATH, or DASHBOARD_CHROMIUM); install Debian's `chromium`"
         )
     return path
 

@@ -85,10 +85,13 @@ REPORT: list[str] = []
 
 
 def find_chromium() -> str | None:
-    """Debian's Chromium, never a downloaded one. DASHBOARD_CHROMIUM names another binary."""
+    """Debian's Chromium, never a downloaded one. DASHBOARD_CHROMIUM names another binary; a
+    named binary that is not there counts as no browser (rather than quietly using another)."""
     named = os.environ.get("DASHBOARD_CHROMIUM")
-    for candidate in ([named] if named else []) + list(CHROMIUM_CANDIDATES):
-        if candidate and os.access(candidate, os.X_OK):
+    if named:
+        return named if os.access(named, os.X_OK) else None
+    for candidate in CHROMIUM_CANDIDATES:
+        if os.access(candidate, os.X_OK):
             return candidate
     return shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -10,12 +10,19 @@ from .harness import area_caption, choose, go_to, load, nav_paths, options, sele
 pytestmark = pytest.mark.browser
 
 PREFECTURE = PREFECTURES["620500"][0]  # 天水市
-COUNTY = next(name for _code, pref, name, _short in COUNTIES if pref == "620500" and "区" in name)
+TIANSHUI = [name for _code, pref, name, _short in COUNTIES if pref == "620500"]
+COUNTY = TIANSHUI[1]
 
 
-def headline(page) -> str:
-    """The first figure a person reads: the first metric on the page."""
-    return page.locator("[data-testid='stMetricValue']").first.inner_text()
+def headline(page) -> str | None:
+    """The first figure a person reads: the first metric on the page, if it has one."""
+    metrics = page.locator("[data-testid='stMetricValue']")
+    return metrics.first.inner_text() if metrics.count() else None
+
+
+def view(page) -> tuple:
+    """What identifies the view on screen: the area chosen, the heading line, the headline."""
+    return selected(page, "市州"), selected(page, "县区"), area_caption(page), headline(page)
 
 
 def test_filters_follow_pages_and_a_shared_link_opens_the_same_view(dashboard, open_context):
@@ -26,29 +33,25 @@ def test_filters_follow_pages_and_a_shared_link_opens_the_same_view(dashboard, o
 
     choose(page, "市州", PREFECTURE)
     assert selected(page, "市州") == PREFECTURE
-    # The county list is the chosen prefecture's own.
-    counties = [name for _c, pref, name, _s in COUNTIES if pref == "620500"]
-    assert options(page, "县区") == ["全市州", *counties]
+    assert options(page, "县区") == ["全市州", *TIANSHUI]  # the chosen prefecture's own
     choose(page, "县区", COUNTY)
     assert area_caption(page).startswith(f"{PREFECTURE} · {COUNTY}")
-    chosen = headline(page)
-    assert chosen != province
+    overview = view(page)
+    assert overview[3] != province
 
-    home = page.url
+    # To another page and back through the navigation: the filters come along.
     elsewhere = next(p for p in nav_paths(page) if p not in ("", "admin"))
-    for path in (elsewhere, ""):
-        assert go_to(page, path) == []
-        assert selected(page, "市州") == PREFECTURE, path
-        assert selected(page, "县区") == COUNTY, path
-        assert area_caption(page).startswith(f"{PREFECTURE} · {COUNTY}"), path
-    assert page.url == home
-    assert headline(page) == chosen
+    assert go_to(page, elsewhere) == []
+    there = view(page)
+    assert there[:2] == (PREFECTURE, COUNTY)
+    assert there[2].startswith(f"{PREFECTURE} · {COUNTY}")
+    link = page.url
+    assert go_to(page, "") == []
+    assert view(page) == overview
 
     # A colleague opens the link: a new browser context shares no cookies or session.
     other, other_watch = open_context(dashboard)
     shared = other.new_page()
-    assert load(shared, home) == []
-    assert selected(shared, "市州") == PREFECTURE
-    assert selected(shared, "县区") == COUNTY
-    assert headline(shared) == chosen
+    assert load(shared, link) == []
+    assert view(shared) == there
     assert watch.problems() + other_watch.problems() == []
