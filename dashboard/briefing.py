@@ -51,23 +51,31 @@ PRESENTATION_CSS = """
 .st-key-br_head,
 .st-key-br_controls { display: none !important; }
 [data-testid="stMainBlockContainer"] {
-  max-width: 100% !important; padding: 1.2rem 3rem 0.5rem 3rem !important;
+  max-width: 100% !important; padding: 1rem 3rem 0.5rem 3rem !important;
 }
-[data-testid="stMain"] h1 { font-size: 3.2rem !important; }
-[data-testid="stMain"] h2 { font-size: 2.6rem !important; }
-[data-testid="stMain"] h3 { font-size: 2.1rem !important; }
-[data-testid="stMain"] [data-testid="stMarkdownContainer"] p { font-size: 1.7rem; line-height: 1.55; }
-[data-testid="stMain"] [data-testid="stCaptionContainer"] p { font-size: 1.2rem; }
-[data-testid="stMetricLabel"] p { font-size: 1.5rem !important; }
-[data-testid="stMetricValue"] { font-size: 3.4rem !important; }
-[data-testid="stMetricDelta"] { font-size: 1.4rem !important; }
-[data-testid="stTable"] table { font-size: 1.45rem !important; }
-[data-testid="stTable"] th { font-size: 1.3rem !important; }
+[data-testid="stMain"] h1 { font-size: 3rem !important; }
+[data-testid="stMain"] h2 { font-size: 2.5rem !important; padding-top: 0.5rem !important; }
+[data-testid="stMain"] h3 { font-size: 2rem !important; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p { font-size: 1.6rem; line-height: 1.5; }
+[data-testid="stMain"] [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
+[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] p { font-size: 1.5rem !important; }
+[data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
+  font-size: 3.4rem !important; line-height: 1.2 !important;
+}
+[data-testid="stMetricDelta"] div,
+[data-testid="stMetricDelta"] p { font-size: 1.5rem !important; }
+[data-testid="stTable"] th,
+[data-testid="stTable"] td {
+  font-size: 1.25rem !important; padding: 0.3rem 0.6rem !important; white-space: nowrap;
+}
+[data-testid="stTable"] [data-testid="stMarkdownContainer"] p {
+  font-size: 1.25rem !important; line-height: 1.3 !important;
+}
 [data-testid="stMain"] button p { font-size: 1.4rem; }
 </style>
 """
 PROJECTOR_FONT_SIZE = 20
-PROJECTOR_CHART_HEIGHT = 560
+PROJECTOR_CHART_HEIGHT = 600
 
 
 # --- quarters ---------------------------------------------------------------------------------
@@ -447,6 +455,12 @@ def markdown_safe(text: str) -> str:
     return re.sub(r"^(\d+)\.", r"\1\\.", text)
 
 
+def markdown_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table for st.table, which renders its cells as markdown ('1. 强基固本' would become a
+    numbered list): every text cell shown as written."""
+    return frame.map(lambda v: markdown_safe(v) if isinstance(v, str) else v)
+
+
 def when_text(figures: QuarterFigures, lang: str) -> str:
     """'第二季度末（2024-06-30）', or the day itself while the quarter is still running."""
     if figures.as_of == Filters(figures.as_of.year, figures.quarter).end:
@@ -546,6 +560,17 @@ def facilities_table(b: Briefing, unit: str = "text") -> pd.DataFrame:
             [pct(v) for v in rates] if unit == "text" else [_percent_number(v) for v in rates]
         )
     return table
+
+
+def facility_overview_table(b: Briefing) -> pd.DataFrame:
+    """The facilities table cut to what a slide or a projector has room for: per area the
+    allocation, operating and progress of both types."""
+    table = facilities_table(b)
+    keep = [table.columns[0]]
+    for kind in FACILITY_KINDS:
+        name = t(maps.KIND_LABELS[kind], b.lang)
+        keep += [t(f"map_col_{c}", b.lang, kind=name) for c in ("target", "operating", "rate")]
+    return table[keep]
 
 
 def _contacts_frame(rows: tuple[ContactFigures, ...]) -> pd.DataFrame:
@@ -1036,13 +1061,23 @@ def facilities_figure(b: Briefing) -> go.Figure:
 
 
 def for_projector(fig: go.Figure) -> go.Figure:
-    """The same figure with type and height for one screen of a projector."""
+    """The same figure with type and height for one screen of a projector, sizes set on every
+    part (axes, legend, annotations, bar labels). Draw it without Streamlit's chart theme
+    (`theme=None`), which sets its own small type on those parts."""
+    size = PROJECTOR_FONT_SIZE
     out = go.Figure(fig)
     out.update_layout(
-        font={"size": PROJECTOR_FONT_SIZE},
+        template="plotly_white",
+        font={"size": size},
         height=PROJECTOR_CHART_HEIGHT,
-        title={"font": {"size": PROJECTOR_FONT_SIZE + 4}},
+        title={"font": {"size": size + 4}},
+        legend={"font": {"size": size}},
+        hoverlabel={"font": {"size": size}},
     )
+    out.update_xaxes(tickfont={"size": size}, title_font={"size": size})
+    out.update_yaxes(tickfont={"size": size}, title_font={"size": size})
+    out.update_annotations(font_size=size)
+    out.update_traces(textfont_size=size, selector={"type": "bar"})
     return out
 
 

@@ -451,16 +451,9 @@ class _Deck:
             br.section_title("facilities", lang),
             [GREY, GREEN, BLUE, RGBColor(0xF2, 0x99, 0x4A), RGBColor(0x42, 0x42, 0x42)],
         )
-        table = br.facilities_table(b)
-        keep = [table.columns[0]]
-        for kind in FACILITY_KINDS:
-            name = t(maps.KIND_LABELS[kind], lang)
-            keep += [
-                t("map_col_target", lang, kind=name),
-                t("map_col_operating", lang, kind=name),
-                t("map_col_rate", lang, kind=name),
-            ]
-        self.table(slide, table[keep], Inches(6.2), widths=[1.7, 1, 1, 1, 1, 1, 1])
+        self.table(
+            slide, br.facility_overview_table(b), Inches(6.2), widths=[1.7, 1, 1, 1, 1, 1, 1]
+        )
 
     def compliance(self) -> None:
         b, lang = self.b, self.lang

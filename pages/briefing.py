@@ -66,7 +66,7 @@ quarter = controls.segmented_control(
     br.QUARTERS,
     default=br.latest_quarter(asked.year, dt.date.today(), br.parse_date(facts.get("data_as_of"))),
     required=True,
-    key="br_quarter",
+    key="quarter",
     format_func=lambda q: period_label(q, lang),
     bind="query-params",
     persist_state="session",
@@ -116,13 +116,16 @@ def table(frame, height: int | None = None) -> None:
     if frame.empty:
         st.caption(t("no_data", lang))
     elif presenting:
-        st.table(frame, hide_index=True)
+        st.table(br.markdown_cells(frame), hide_index=True)
     else:
         st.dataframe(frame, hide_index=True, width="stretch", height=height or "auto")
 
 
 def chart(fig) -> None:
-    st.plotly_chart(br.for_projector(fig) if presenting else fig, width="stretch")
+    if presenting:
+        st.plotly_chart(br.for_projector(fig), width="stretch", theme=None)
+    else:
+        st.plotly_chart(fig, width="stretch")
 
 
 def paragraph(section: str) -> None:
@@ -133,7 +136,7 @@ def paragraph(section: str) -> None:
 def show_cover() -> None:
     st.title(b.title())
     st.subheader(f"{b.area_name} · {b.year} {b.quarter_name}")
-    st.table(br.meta_table(b), hide_index=True)
+    st.table(br.markdown_cells(br.meta_table(b)), hide_index=True)
 
 
 def show_headline() -> None:
@@ -157,7 +160,7 @@ def show_facilities() -> None:
     with left:
         chart(br.facilities_figure(b))
     with right:
-        table(br.facilities_table(b))
+        table(br.facility_overview_table(b) if presenting else br.facilities_table(b))
 
 
 def show_compliance() -> None:
@@ -173,7 +176,11 @@ def show_compliance() -> None:
             chart(br.compliance_figure(b))
     with right:
         st.markdown(f"**{t('br_levels_title', lang)}**")
-        table(br.levels_table(b))
+        levels = br.levels_table(b)
+        if presenting:  # the columns a projector has room for
+            keys = ("ct_level", "ct_pairings", "compliance_rate", "ct_behind", "ct_at_risk")
+            levels = levels[[t(k, lang) for k in keys]]
+        table(levels)
 
 
 def show_rankings() -> None:

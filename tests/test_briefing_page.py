@@ -91,6 +91,12 @@ def test_opens_on_the_latest_quarter_with_every_section(app):
     assert at.download_button[0].proto.type == "primary"  # one click from opening the page
 
 
+def test_the_quarter_lives_in_the_url(app):
+    at = app(page="briefing.py", quarter="第二季度")  # the URL carries the label shown
+    assert at.get("segmented_control")[0].value == "Q2"
+    assert at.caption[0].value == "全省 · 2024 第二季度 · 截至 2024-06-30"
+
+
 def test_summary_numbers_are_the_figures_on_the_page(app):
     at = briefing_app(app, "Q2")
     shown = metrics(at)
