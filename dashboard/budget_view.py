@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from dashboard import charts
 from dashboard.fmt import pct, wan, wan_text, yuan
 from dashboard.i18n import t
-from dashboard.rules import execution_rate, is_behind
+from dashboard.rules import execution_rate, is_behind, shortfall_fen
 from dashboard.tables import indicator_progress_text
 
 Unit = Literal["wan", "yuan"]
@@ -43,14 +43,6 @@ _LABELS: dict[Unit, dict[str, str]] = {
         "shortfall": "bud_shortfall_yuan",
     },
 }
-
-
-def shortfall_fen(planned_fen: int, disbursed_fen: int, progress: float) -> int | None:
-    """How far behind in money: what time progress says should have been paid by now and was
-    not, planned × time progress − disbursed (0 when on pace; None when nothing is planned)."""
-    if not planned_fen:
-        return None
-    return max(0, round(planned_fen * progress) - int(disbursed_fen))
 
 
 @dataclass(frozen=True)

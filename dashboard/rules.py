@@ -70,6 +70,14 @@ def is_behind(rate: float | None, progress: float) -> bool | None:
     return None if rate is None else rate < progress
 
 
+def shortfall_fen(planned_fen: int, disbursed_fen: int, progress: float) -> int | None:
+    """How far behind in money: what time progress says should have been paid by now and was
+    not, planned × time progress − disbursed (0 when on pace; None when nothing is planned)."""
+    if not planned_fen:
+        return None
+    return max(0, round(planned_fen * progress) - int(disbursed_fen))
+
+
 def quarters_completed(day: dt.date) -> int:
     """Quarters of the calendar year fully elapsed on this day (30 Jun → 2, 29 Jun → 1)."""
     return sum(day >= dt.date(day.year, m, 31 if m in (3, 12) else 30) for m in (3, 6, 9, 12))

@@ -15,7 +15,7 @@ from dashboard.filters import ALL, area_name
 from dashboard.fmt import pct, pp, wan_text
 from dashboard.i18n import period_label, t
 from dashboard.layout import header
-from dashboard.rules import CONTACT_RULE, as_of, execution_rate, time_progress
+from dashboard.rules import CONTACT_RULE, as_of, execution_rate, shortfall_fen, time_progress
 from data_access import budget, queries
 
 flt, lang = header("page_budget")
@@ -143,7 +143,7 @@ c3.metric(
     help=t("bud_rate_help", lang),
 )
 c4.metric(t("time_progress", lang), pct(progress))
-short = view.shortfall_fen(planned, disbursed, progress) if has_money else None
+short = shortfall_fen(planned, disbursed, progress) if has_money else None
 c5.metric(t("bud_shortfall", lang), wan_text(short), help=t("bud_shortfall_help", lang))
 
 if has_money:

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from dashboard import budget_view as view
+from dashboard import rules
 from dashboard.exports import to_csv_bytes, to_xlsx_bytes
 from dashboard.i18n import t
 from dashboard.tables import indicators_with_derived
@@ -29,9 +30,9 @@ def money(rows: list[tuple], names=("name",)) -> pd.DataFrame:
 
 
 def test_shortfall_is_planned_times_progress_minus_disbursed():
-    assert view.shortfall_fen(1_000_000, 300_000, 0.5) == 200_000
-    assert view.shortfall_fen(1_000_000, 600_000, 0.5) == 0  # ahead of pace
-    assert view.shortfall_fen(0, 0, 0.5) is None  # nothing planned: no shortfall, no 0 %
+    assert rules.shortfall_fen(1_000_000, 300_000, 0.5) == 200_000
+    assert rules.shortfall_fen(1_000_000, 600_000, 0.5) == 0  # ahead of pace
+    assert rules.shortfall_fen(0, 0, 0.5) is None  # nothing planned: no shortfall, no 0 %
     ex = view.Execution.of(1_000_000, 300_000, 0.5)
     assert ex.rate == 0.3 and ex.gap_pp == -20.0 and ex.behind
     assert view.Execution.of(0, 0, 0.5).status("zh") == "无资金安排"
