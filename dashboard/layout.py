@@ -26,3 +26,19 @@ def header(title_key: str) -> tuple[Filters, str]:
     if query(queries.facts).get("contents") == "demo":
         st.info(t("demo_notice", lang), icon=":material/info:")
     return flt, lang
+
+
+def money_columns(lang: str) -> dict:
+    """Column formats of the money tables: 万元 with two decimals, rates as percentages."""
+    money = st.column_config.NumberColumn(format="%.2f")
+    share = st.column_config.NumberColumn(format="percent")
+    return {
+        t("planned", lang): money,
+        t("disbursed", lang): money,
+        t("period_disbursed", lang): money,
+        t("execution_rate", lang): share,
+        t("gap_pp", lang): st.column_config.NumberColumn(format="%+.1f"),
+        t("gap_money", lang): money,
+        t("progress", lang): share,
+        t("indicators", lang): st.column_config.TextColumn(width="large"),
+    }

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.fmt import pct, wan
+from dashboard.fmt import pct
 from dashboard.i18n import t
-from dashboard.rules import execution_rate, is_behind
 
 
 def indicators_with_derived(
@@ -40,33 +39,3 @@ def indicator_progress_text(row, lang: str) -> str:
         return f"{achieved:,.0f} {unit}（{t('no_target', lang)}）"
     share = achieved / row["target"]
     return f"{achieved:,.0f} / {row['target']:,.0f} {unit}（{pct(share)}）"
-
-
-def measures_table(
-    budget: pd.DataFrame, indicators: pd.DataFrame, progress: float, lang: str
-) -> pd.DataFrame:
-    """The ten measures: planned, disbursed (万元), execution rate, its gap to time progress,
-    status, and the measure's indicators. A measure without money shows its indicators and no
-    rate, never a misleading 0 %."""
-    rows = []
-    for m in budget.itertuples(index=False):
-        rate = execution_rate(m.planned_fen, m.disbursed_fen) if m.lines else None
-        behind = is_behind(rate, progress)
-        own = indicators[indicators["measure_id"] == m.measure_id]
-        rows.append(
-            {
-                t("measure", lang): f"{m.measure_id}. {m.name_zh if lang == 'zh' else m.name_en}",
-                t("planned", lang): wan(m.planned_fen) if m.lines else None,
-                t("disbursed", lang): wan(m.disbursed_fen) if m.lines else None,
-                t("execution_rate", lang): rate,
-                t("gap_pp", lang): None if rate is None else round((rate - progress) * 100, 1),
-                t("status", lang): t("no_money", lang)
-                if behind is None
-                else t("behind" if behind else "on_track", lang),
-                t("indicators", lang): "；".join(
-                    f"{r['name_zh'] if lang == 'zh' else r['name_en']} {indicator_progress_text(r, lang)}"
-                    for _, r in own.iterrows()
-                ),
-            }
-        )
-    return pd.DataFrame(rows)

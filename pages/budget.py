@@ -14,7 +14,7 @@ from dashboard.exports import file_name, to_csv_bytes, to_xlsx_bytes
 from dashboard.filters import ALL, area_name
 from dashboard.fmt import pct, pp, wan_text
 from dashboard.i18n import period_label, t
-from dashboard.layout import header
+from dashboard.layout import header, money_columns
 from dashboard.rules import CONTACT_RULE, as_of, execution_rate, shortfall_fen, time_progress
 from data_access import budget, queries
 
@@ -157,16 +157,7 @@ else:
 
 # --- tables: the ten measures, the lines, the indicators -----------------------------------
 
-MONEY_COLUMNS = {
-    t("planned", lang): st.column_config.NumberColumn(format="%.2f"),
-    t("disbursed", lang): st.column_config.NumberColumn(format="%.2f"),
-    t("period_disbursed", lang): st.column_config.NumberColumn(format="%.2f"),
-    t("execution_rate", lang): st.column_config.NumberColumn(format="percent"),
-    t("gap_pp", lang): st.column_config.NumberColumn(format="%+.1f"),
-    t("gap_money", lang): st.column_config.NumberColumn(format="%.2f"),
-    t("progress", lang): st.column_config.NumberColumn(format="percent"),
-    t("indicators", lang): st.column_config.TextColumn(width="large"),
-}
+MONEY_COLUMNS = money_columns(lang)
 shown_indicators = indicators[indicators["measure_id"] == measure_id] if measure_id else indicators
 export_sheets = {}
 

@@ -3,10 +3,11 @@
 import streamlit as st
 
 from dashboard import charts, tables, viewer
+from dashboard.budget_view import measures_table
 from dashboard.data import query
 from dashboard.fmt import pct, pp, wan_text
 from dashboard.i18n import t
-from dashboard.layout import header
+from dashboard.layout import header, money_columns
 from dashboard.rules import CONTACT_RULE, as_of, execution_rate, time_progress
 from data_access import queries
 
@@ -53,14 +54,9 @@ st.plotly_chart(
 
 st.subheader(t("measures_table", lang))
 st.dataframe(
-    tables.measures_table(budget, indicators, progress, lang),
+    measures_table(budget, indicators, progress, lang),
     hide_index=True,
     width="stretch",
-    column_config={
-        t("planned", lang): st.column_config.NumberColumn(format="%.2f"),
-        t("disbursed", lang): st.column_config.NumberColumn(format="%.2f"),
-        t("execution_rate", lang): st.column_config.NumberColumn(format="percent"),
-        t("gap_pp", lang): st.column_config.NumberColumn(format="%+.1f"),
-        t("indicators", lang): st.column_config.TextColumn(width="large"),
-    },
+    placeholder="—",
+    column_config=money_columns(lang),
 )
