@@ -95,7 +95,6 @@ def _assessed(scope: Scope, filters: Filters, std: ContactStandard) -> Subquery:
     base = (
         _pairing_counts(scope, filters, std.due)
         .add_columns(Pairing.recipient_id, Pairing.started_on)
-        .group_by(Pairing.recipient_id, Pairing.started_on)
         .subquery()
     )
     remote, visits = base.c.remote, base.c.visits

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
-from data_access import geography
+from data_access import geography, tallies
 from data_access.db import bump_data_version, set_meta
 from data_access.models import (
     BudgetAllocation,
@@ -35,6 +35,7 @@ from data_access.models import (
     IndicatorValue,
     Measure,
     Pairing,
+    PairingTally,
     Prefecture,
     Recipient,
 )
@@ -65,6 +66,7 @@ SCALES = {
 
 # Program data, children first, so that deleting in this order respects foreign keys.
 PROGRAM_TABLES = [
+    PairingTally,
     Contact,
     Pairing,
     Recipient,
@@ -232,6 +234,8 @@ def generate(
                 "如确需覆盖，请加 --force。"
             )
         progress(0.0, "清空旧数据…")
+        # Hundreds of thousands of contacts: tally them once at the end, not row by row.
+        tallies.defer(conn)
         clear_program_data(conn)
         load_reference(conn)
         weights = _county_weights(rng)
@@ -242,6 +246,8 @@ def generate(
         progress(0.2, "爱心屋与日间照料中心…")
         counts.update(_facilities(conn, rng, weights))
         counts.update(_people(conn, rng, weights, size, progress))
+        progress(0.98, "联系记录汇总…")
+        tallies.rebuild(conn)
         set_meta(conn, "contents", "demo")
         set_meta(conn, "demo_scale", scale)
         set_meta(conn, "data_as_of", f"{BUDGET_YEAR}-12-31")

@@ -302,6 +302,28 @@ class Contact(Base):
     )
 
 
+class PairingTally(Base):
+    """A pairing's contacts from 1 January of `year` to the end of `month`: remote contacts,
+    home visits and the last contact. Derived from contacts, never written by hand: triggers
+    on contacts keep it current (migration 0003), data_access.tallies rebuilds it. A pairing
+    has rows from the month of its first contact of the year on; no row means no contact.
+    A period always runs from 1 January to a month's end, so one row answers it."""
+
+    __tablename__ = "pairing_tallies"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pairing_id: Mapped[int] = mapped_column(
+        ForeignKey("pairings.id", ondelete="CASCADE"), primary_key=True
+    )
+    remote: Mapped[int] = mapped_column(Integer)
+    visits: Mapped[int] = mapped_column(Integer)
+    last_contact: Mapped[dt.date] = mapped_column(Date)
+    __table_args__ = (
+        Index("ix_pairing_tallies_pairing", "pairing_id", "year"),
+        {"sqlite_with_rowid": False},
+    )
+
+
 class ImportBatch(Base):
     __tablename__ = "import_batches"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

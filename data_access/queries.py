@@ -24,7 +24,6 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from data_access.models import (
     FACILITY_STATUSES,
-    REMOTE_CHANNELS,
     BudgetAllocation,
     BudgetLine,
     Contact,
@@ -38,6 +37,7 @@ from data_access.models import (
     Measure,
     Meta,
     Pairing,
+    PairingTally,
     Prefecture,
     Recipient,
 )
@@ -257,27 +257,33 @@ class Requirement:
 
 
 def _pairing_counts(scope: Scope, filters: Filters, requirement: Requirement) -> Select:
-    """One row per pairing active in the period: remote contacts, visits, last contact."""
+    """One row per pairing active in the period: remote contacts, visits, last contact.
+
+    The counts come from the pairing's tally for the period's last month (contacts from
+    1 January to the period's end; see data_access.tallies): one row per pairing instead of
+    all its contacts. A pairing without a tally row had no contact: zeros."""
     area = effective_area(scope, filters)
-    is_visit = Contact.channel == "visit"
-    remote_channels = Contact.channel.in_(REMOTE_CHANNELS)
+    tally = PairingTally
+    remote = func.coalesce(tally.remote, 0)
+    visits = func.coalesce(tally.visits, 0)
     if requirement.visit_counts_as_contact:
-        remote_channels = or_(remote_channels, is_visit)
+        remote = remote + visits
     return (
         select(
             Pairing.id.label("pairing_id"),
             Pairing.cadre_id,
             Recipient.county_code,
-            func.count(case((remote_channels, 1))).label("remote"),
-            func.count(case((is_visit, 1))).label("visits"),
-            func.max(Contact.contacted_on).label("last_contact"),
+            remote.label("remote"),
+            visits.label("visits"),
+            tally.last_contact.label("last_contact"),
         )
         .join(Recipient, Recipient.id == Pairing.recipient_id)
         .outerjoin(
-            Contact,
+            tally,
             and_(
-                Contact.pairing_id == Pairing.id,
-                Contact.contacted_on.between(filters.start, filters.end),
+                tally.pairing_id == Pairing.id,
+                tally.year == filters.year,
+                tally.month == filters.end.month,
             ),
         )
         .where(
@@ -285,7 +291,6 @@ def _pairing_counts(scope: Scope, filters: Filters, requirement: Requirement) ->
             or_(Pairing.ended_on.is_(None), Pairing.ended_on >= filters.start),
             _in_area(Recipient.county_code, area),
         )
-        .group_by(Pairing.id, Pairing.cadre_id, Recipient.county_code)
     )
 
 
