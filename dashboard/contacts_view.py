@@ -183,7 +183,9 @@ def behind_table(frame: pd.DataFrame, lang: str, quiet_days: int) -> pd.DataFram
         else t("ct_at_risk", lang)
         for on, risk in zip(out["on_track"], out["at_risk"], strict=True)
     ]
-    out["missing"] = [missing_text(r, lang, quiet_days) for _, r in out.iterrows()]
+    # Plain dicts: a pandas row per pairing (iterrows) took seconds for a list of thousands.
+    flags = out[["remote_missing", "visits_missing", "at_risk", "quiet", "pace_short"]]
+    out["missing"] = [missing_text(r, lang, quiet_days) for r in flags.to_dict("records")]
     return out[list(columns)].rename(columns=columns)
 
 
