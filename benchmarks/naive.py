@@ -26,18 +26,27 @@ def _as_of(year: int) -> dt.date:
     return as_of(Filters(year))
 
 
-def _read(engine, table: str) -> pd.DataFrame:
-    return pd.read_sql_table(table, engine)
+class Tables:
+    """Whole tables, each read once (with pd.read_sql_table) the first time a page needs it."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self._read: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._read:
+            self._read[name] = pd.read_sql_table(name, self.engine)
+        return self._read[name]
 
 
 # --- pieces -----------------------------------------------------------------------------------
 
 
-def _budget(engine, year: int) -> dict:
-    lines = _read(engine, "budget_lines")
-    allocations = _read(engine, "budget_allocations")
-    paid = _read(engine, "disbursements")
-    counties = _read(engine, "counties")
+def _budget(db: Tables, year: int) -> dict:
+    lines = db["budget_lines"]
+    allocations = db["budget_allocations"]
+    paid = db["disbursements"]
+    counties = db["counties"]
     lines = lines[lines["year"] == year][["id", "measure_id", "code"]]
     planned = allocations.merge(lines, left_on="line_id", right_on="id")
     paid = paid.merge(lines, left_on="line_id", right_on="id")
@@ -71,13 +80,13 @@ def _budget(engine, year: int) -> dict:
     }
 
 
-def _facilities(engine, year: int) -> tuple[dict, pd.DataFrame]:
+def _facilities(db: Tables, year: int) -> tuple[dict, pd.DataFrame]:
     end = pd.Timestamp(_as_of(year))
-    facilities = _read(engine, "facilities")
-    changes = _read(engine, "facility_status_changes")
-    indicators = _read(engine, "indicators")
-    targets = _read(engine, "indicator_targets")
-    counties = _read(engine, "counties")
+    facilities = db["facilities"]
+    changes = db["facility_status_changes"]
+    indicators = db["indicators"]
+    targets = db["indicator_targets"]
+    counties = db["counties"]
     changes = changes[changes["changed_on"] <= end].sort_values(["facility_id", "changed_on", "id"])
     status = changes.groupby("facility_id").tail(1)[["facility_id", "status"]]
     found = facilities.drop(columns="status").merge(status, left_on="id", right_on="facility_id")
@@ -95,14 +104,14 @@ def _facilities(engine, year: int) -> tuple[dict, pd.DataFrame]:
     return figures, found
 
 
-def _pairings(engine, year: int) -> pd.DataFrame:
+def _pairings(db: Tables, year: int) -> pd.DataFrame:
     """One row per pairing active in the year: recipient's county, cadre, remote contacts and
     visits from 1 January to the as-of day, and the last contact."""
     day = pd.Timestamp(_as_of(year))
     start = pd.Timestamp(year, 1, 1)
-    contacts = _read(engine, "contacts")
-    pairings = _read(engine, "pairings")
-    recipients = _read(engine, "recipients")
+    contacts = db["contacts"]
+    pairings = db["pairings"]
+    recipients = db["recipients"]
     contacts = contacts[(contacts["contacted_on"] >= start) & (contacts["contacted_on"] <= day)]
     contacts = contacts.assign(
         remote=contacts["channel"].isin(REMOTE_CHANNELS), visit=contacts["channel"] == "visit"
@@ -133,9 +142,9 @@ def _compliance(frame: pd.DataFrame, year: int) -> dict:
     return {"pairings": len(frame), "meeting": int(meeting.sum())}
 
 
-def _indicators(engine, year: int) -> int:
-    values = _read(engine, "indicator_values")
-    indicators = _read(engine, "indicators")
+def _indicators(db: Tables, year: int) -> int:
+    values = db["indicator_values"]
+    indicators = db["indicators"]
     values = values[values["month"].dt.year == year].merge(
         indicators[["id", "kind"]], left_on="indicator_id", right_on="id"
     )
@@ -147,10 +156,11 @@ def _indicators(engine, year: int) -> int:
 
 
 def overview(engine, year: int) -> dict:
-    budget = _budget(engine, year)
-    facilities, _ = _facilities(engine, year)
-    compliance = _compliance(_pairings(engine, year), year)
-    _indicators(engine, year)
+    db = Tables(engine)
+    budget = _budget(db, year)
+    facilities, _ = _facilities(db, year)
+    compliance = _compliance(_pairings(db, year), year)
+    _indicators(db, year)
     return {
         "planned_fen": budget["planned_fen"],
         "disbursed_fen": budget["disbursed_fen"],
@@ -161,10 +171,11 @@ def overview(engine, year: int) -> dict:
 
 
 def budget(engine, year: int) -> dict:
-    figures = _budget(engine, year)
-    facilities, _ = _facilities(engine, year)
-    compliance = _compliance(_pairings(engine, year), year)
-    _indicators(engine, year)
+    db = Tables(engine)
+    figures = _budget(db, year)
+    facilities, _ = _facilities(db, year)
+    compliance = _compliance(_pairings(db, year), year)
+    _indicators(db, year)
     return {
         "planned_fen": figures["planned_fen"],
         "disbursed_fen": figures["disbursed_fen"],
@@ -175,7 +186,8 @@ def budget(engine, year: int) -> dict:
 
 
 def maps(engine, year: int) -> dict:
-    figures, found = _facilities(engine, year)
+    db = Tables(engine)
+    figures, found = _facilities(db, year)
     found.groupby(["prefecture_code", "kind", "status"]).size()
     return {
         "facilities": len(found),
@@ -188,12 +200,13 @@ def maps(engine, year: int) -> dict:
 def contacts(engine, year: int) -> dict:
     from dashboard.rules import CONTACT_RULE
 
+    db = Tables(engine)
     day = _as_of(year)
     std = CONTACT_RULE.standard(day)
-    frame = _pairings(engine, year)
-    cadres = _read(engine, "cadres")
-    recipients = _read(engine, "recipients")
-    pairings = _read(engine, "pairings")
+    frame = _pairings(db, year)
+    cadres = db["cadres"]
+    recipients = db["recipients"]
+    pairings = db["pairings"]
     remote = frame["remote"] + (frame["visits"] if std.due.visit_counts_as_contact else 0)
     visits = frame["visits"]
     compliant = (remote >= std.year.remote) & (visits >= std.year.visits)
