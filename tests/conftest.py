@@ -141,3 +141,19 @@ def app(demo_sqlite_url, monkeypatch):
         return at
 
     return make
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """Every file a page hands to a download button during the test: (file name, bytes)."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    saved: list[tuple[str | None, bytes]] = []
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self, data, mimetype, kind, filename=None):
+        saved.append((filename, data))
+        return original(self, data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    return saved

@@ -4,16 +4,13 @@ reaches the screen or a download."""
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
-from google.protobuf import text_format
 from sqlalchemy import func, select
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from data_access import db
 from data_access.models import Cadre, Contact, County, Pairing, Prefecture, Recipient
+from tests.pagewalk import rendered_texts
 
 
 def metrics(at) -> dict[str, str]:
@@ -33,20 +30,6 @@ def behind_list(at) -> pd.DataFrame:
     found = [d.value for d in at.dataframe if "欠缺" in d.value.columns]
     assert len(found) == 1
     return found[0]
-
-
-@pytest.fixture
-def downloads(monkeypatch):
-    """Every file the page hands to a download button: (file name, bytes)."""
-    saved: list[tuple[str | None, bytes]] = []
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def record(self, data, mimetype, kind, filename=None):
-        saved.append((filename, data))
-        return original(self, data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
-    return saved
 
 
 @pytest.fixture
@@ -166,22 +149,6 @@ def behind_list_en(at) -> pd.DataFrame:
 # --- privacy ----------------------------------------------------------------------------------
 
 
-def _texts(node) -> list[str]:
-    """Every piece of text an element carries: tables as CSV, charts as their JSON, the rest
-    as the element's message (labels, values, options, help)."""
-    out = []
-    kind = getattr(node, "type", None)
-    if kind == "dataframe":
-        out.append(node.value.to_csv())
-    elif kind == "plotly_chart":
-        out.append(json.dumps(json.loads(node.proto.spec), ensure_ascii=False))
-    elif getattr(node, "proto", None) is not None:
-        out.append(text_format.MessageToString(node.proto, as_utf8=True))
-    for child in getattr(node, "children", {}).values():
-        out.extend(_texts(child))
-    return out
-
-
 def test_no_recipient_name_or_identifier_on_the_page_or_in_downloads(app, engine, downloads):
     with engine.connect() as conn:
         people = conn.execute(
@@ -203,11 +170,11 @@ def test_no_recipient_name_or_identifier_on_the_page_or_in_downloads(app, engine
 
     seen: list[str] = []
     at = app(page="contacts.py")
-    seen += _texts(at._tree)
+    seen += rendered_texts(at._tree)
     at.selectbox(key="ct_cadre").select_index(2).run()
-    seen += _texts(at._tree)
+    seen += rendered_texts(at._tree)
     at = app(page="contacts.py", prefecture="天水市", period="第二季度")
-    seen += _texts(at._tree)
+    seen += rendered_texts(at._tree)
     assert not at.exception
     assert len(downloads) >= 6
     seen += [data.decode("utf-8-sig") for _name, data in downloads]
