@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import filters as sidebar
-from dashboard.data import query
+from dashboard import viewer
+from dashboard.data import engine, query
 from dashboard.i18n import period_label, t
 from dashboard.rules import as_of
-from data_access import queries
+from data_access import queries, users
 from data_access.scope import Filters
 
 
@@ -42,3 +43,9 @@ def money_columns(lang: str) -> dict:
         t("progress", lang): share,
         t("indicators", lang): st.column_config.TextColumn(width="large"),
     }
+
+
+def audit_export(file_name: str) -> None:
+    """on_click of every download of program data: who took which file (its name says the
+    table, area and period; never personal data)."""
+    users.audit(engine(), viewer.identity(), "export", file_name)

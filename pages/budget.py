@@ -14,7 +14,7 @@ from dashboard.exports import file_name, to_csv_bytes, to_xlsx_bytes
 from dashboard.filters import ALL, area_name
 from dashboard.fmt import pct, pp, wan_text
 from dashboard.i18n import period_label, t
-from dashboard.layout import header, money_columns
+from dashboard.layout import audit_export, header, money_columns
 from dashboard.rules import CONTACT_RULE, as_of, execution_rate, shortfall_fen, time_progress
 from data_access import budget, queries
 
@@ -287,22 +287,26 @@ if measure_id and not line_code:
 if has_money:
     st.caption(t("bud_rounding_note", lang))
 downloads = st.container(horizontal=True)
+xlsx_name = file_name(t("bud_file", lang), name_parts, "xlsx")
 downloads.download_button(
     t("bud_download_xlsx", lang),
     data=to_xlsx_bytes(export_sheets, meta, meta_sheet=t("bud_sheet_filters", lang)),
-    file_name=file_name(t("bud_file", lang), name_parts, "xlsx"),
+    file_name=xlsx_name,
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/download:",
-    on_click="ignore",
+    on_click=audit_export,
+    args=(xlsx_name,),
     key="bud_xlsx",
 )
 for i, (title, frame) in enumerate(export_sheets.items()):
+    csv_name = file_name(t("bud_file", lang), [title, *name_parts], "csv")
     downloads.download_button(
         f"{title} · CSV",
         data=to_csv_bytes(frame, meta),
-        file_name=file_name(t("bud_file", lang), [title, *name_parts], "csv"),
+        file_name=csv_name,
         mime="text/csv",
-        on_click="ignore",
+        on_click=audit_export,
+        args=(csv_name,),
         key=f"bud_csv_{i}",
         help=t("bud_download_csv", lang),
     )

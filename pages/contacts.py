@@ -9,7 +9,7 @@ from dashboard.data import query
 from dashboard.filters import area_name
 from dashboard.fmt import pct
 from dashboard.i18n import period_label, t
-from dashboard.layout import header
+from dashboard.layout import audit_export, header
 from dashboard.rules import CONTACT_RULE, RULE_PROBLEMS, as_of
 from data_access import contacts
 from data_access.models import CADRE_LEVELS
@@ -139,13 +139,16 @@ with tabs[1]:
         table = view.behind_table(behind, lang, rule.quiet_days)
         st.dataframe(table, hide_index=True, width="stretch")
         st.caption(t("ct_names_masked", lang))
+        name = exports.file_name(t("ct_file_behind", lang), file_parts, "csv")
         st.download_button(
             t("ct_download_csv", lang),
             exports.to_csv_bytes(table, meta),
-            file_name=exports.file_name(t("ct_file_behind", lang), file_parts, "csv"),
+            file_name=name,
             mime="text/csv",
             key="ct_download_behind",
             icon=":material/download:",
+            on_click=audit_export,
+            args=(name,),
         )
 
 with tabs[2]:
@@ -220,11 +223,14 @@ with tabs[4]:
             st.caption(t("ct_list_more", lang, total=int(rows["total"].iloc[0]), shown=len(rows)))
         table = builder(rows, lang)
         st.dataframe(table, hide_index=True, width="stretch")
+        name = exports.file_name(t(file_key, lang), file_parts, "csv")
         st.download_button(
             t("ct_download_csv", lang),
             exports.to_csv_bytes(table, meta),
-            file_name=exports.file_name(t(file_key, lang), file_parts, "csv"),
+            file_name=name,
             mime="text/csv",
             key=f"download_{key}",
             icon=":material/download:",
+            on_click=audit_export,
+            args=(name,),
         )

@@ -9,7 +9,7 @@ from dashboard import exports, maps, viewer
 from dashboard.data import query
 from dashboard.filters import area_name
 from dashboard.i18n import period_label, t
-from dashboard.layout import header
+from dashboard.layout import audit_export, header
 from dashboard.rules import CONTACT_RULE, as_of
 from data_access import facilities
 
@@ -133,6 +133,7 @@ if listing.empty:
 st.dataframe(listing, hide_index=True, width="stretch", placeholder="—")
 period = period_label(flt.period, lang)
 place = area_name(flt, lang)
+csv_name = exports.file_name(t("fac_file", lang), [flt.year, period, place], "csv")
 st.download_button(
     t("fac_download", lang),
     exports.to_csv_bytes(
@@ -144,7 +145,9 @@ st.download_button(
             t("as_of", lang, date="").strip(): as_of(flt).isoformat(),
         },
     ),
-    file_name=exports.file_name(t("fac_file", lang), [flt.year, period, place], "csv"),
+    file_name=csv_name,
     mime="text/csv",
     icon=":material/download:",
+    on_click=audit_export,
+    args=(csv_name,),
 )
