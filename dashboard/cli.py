@@ -107,6 +107,8 @@ def cmd_import(args) -> int:
     if outcome.refusal:
         print(f"错误：{outcome.message()}", file=sys.stderr)
         return 2
+    if outcome.written:
+        users.audit(engine, user, "import", f"{ledger.name} {path.name} {outcome.status}")
     print(f"{ledger.title}：{path.name}（{outcome.file_format}）")
     for p in outcome.problems[:50]:
         where = f"第 {p.row} 行" if p.row else "文件"

@@ -6,24 +6,13 @@ from dashboard import data, import_view, viewer
 from dashboard.data import query
 from dashboard.i18n import t
 from dashboard.layout import header
-from data_access import importer, ledgers
+from data_access import importer, ledgers, users
 
 flt, lang = header("page_data")
 scope = viewer.scope()
 
 
-def _who() -> tuple[str, bool]:
-    """(identity for the batch record, may import); in open demo mode 演示模式, who may."""
-    who = getattr(viewer, "identity", None)
-    try:
-        identity = (who() if who else None) or importer.DEMO_USER
-        allowed = getattr(viewer.current(), "may_import", True)
-    except (AttributeError, KeyError):  # no signed-in viewer recorded
-        return importer.DEMO_USER, True
-    return identity, allowed
-
-
-identity, may_import = _who()
+identity, may_import = viewer.identity(), viewer.current().may_import
 
 st.subheader(t("imp_import", lang))
 name = st.selectbox(
@@ -77,6 +66,7 @@ else:
         )
         if result.written:
             data.invalidate()
+            users.audit(data.engine(), identity, "import", f"{name} {file_name} {result.status}")
         st.session_state["imp_result"] = (result.status, result.message())
 
     if "imp_result" in st.session_state:

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from data_access import db, importer, ledgers
+from data_access import db, importer, ledgers, users
 from data_access.models import Disbursement, ImportBatch
 from tests.conftest import ROOT
 
@@ -138,6 +138,8 @@ def test_clean_file_is_imported_whole(page, page_db):
     with page_db.connect() as conn:
         batch = conn.execute(select(ImportBatch).order_by(ImportBatch.id.desc())).first()
     assert (batch.rows_added, batch.status, batch.imported_by) == (5, "committed", "演示模式")
+    logged = users.audit_log(page_db, action="import").iloc[0]
+    assert logged["identity"] == "演示模式" and "七月.xlsx" in logged["detail"]
 
 
 def test_broken_file_is_refused_in_words(page, page_db):
