@@ -299,6 +299,7 @@ class Contact(Base):
         CheckConstraint(_in("channel", CHANNELS), name="known_channel"),
         Index("ix_contacts_pairing_date", "pairing_id", "contacted_on", "channel"),
         Index("ix_contacts_county_date", "county_code", "contacted_on", "channel"),
+        Index("ix_contacts_date_channel", "contacted_on", "channel"),
     )
 
 

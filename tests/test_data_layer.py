@@ -212,6 +212,17 @@ def test_migrate_is_idempotent_and_current(demo_engine):
     assert db.schema_is_current(demo_engine)
 
 
+def test_models_and_migrations_agree(demo_engine):
+    """The migrations create exactly the schema the models describe."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from data_access.models import Base
+
+    with demo_engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
 def test_demo_refuses_to_overwrite_imported_ledgers(empty_engine):
     from data_access.models import ImportBatch
 
