@@ -1,12 +1,14 @@
 """季通报 (quarterly briefing): one numbers object per quarter and area, and everything the
 briefing shows or hands out built from it. No Streamlit here.
 
-The page runs the same named queries as the budget, maps and contacts pages and gives their
-results to `quarter_figures`; `Briefing` then holds this quarter's figures and the previous
-quarter's. The screen tables, the summary sentences, the PPTX (dashboard.pptx_export), the XLSX
-and the text file are all made from that one object, so a figure reads the same everywhere:
-rates through `fmt.pct`, money through `fmt.wan_text` (万元) or `fmt.yuan` (exports), gaps to
-time progress through `budget_view.Execution` (the budget page's own rule).
+`collect` asks the same named queries as the budget, maps and contacts pages (through the
+runner it is given) and `quarter_figures` turns their results into figures; `Briefing` holds
+this quarter's and the previous quarter's. The screen tables, the summary sentences, the PPTX
+(dashboard.pptx_export), the XLSX and the text file are all made from that one object, so a
+figure reads the same everywhere: rates through `fmt.pct`, money through `fmt.wan_text` (万元)
+or `fmt.yuan` (exports), behind or not through `budget_view.Execution` (the budget page's rule).
+A gap in percentage points is the difference of the two percentages shown, so that a reader
+who subtracts the figures on a slide gets the figure the slide states.
 
 Figures are counted from 1 January to the quarter's end (year to date), as budget reports are;
 "what changed" compares with the end of the previous quarter of the same year (the first
@@ -1079,8 +1081,3 @@ def for_projector(fig: go.Figure) -> go.Figure:
     out.update_annotations(font_size=size)
     out.update_traces(textfont_size=size, selector={"type": "bar"})
     return out
-
-
-def audit_detail(b: Briefing, kind: str) -> str:
-    """What an export audit entry records: file kind, area, period (no personal data)."""
-    return f"briefing {kind} · {b.area_name} · {b.year} {b.quarter}"

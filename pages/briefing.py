@@ -12,12 +12,12 @@ import streamlit as st
 from dashboard import briefing as br
 from dashboard import filters as sidebar
 from dashboard import viewer
-from dashboard.data import engine, query
+from dashboard.data import query
 from dashboard.fmt import pct
 from dashboard.i18n import period_label, t
-from dashboard.layout import header
+from dashboard.layout import audit_export, header
 from dashboard.pptx_export import deck_bytes
-from data_access import queries, users
+from data_access import queries
 
 PAGES = ("cover", *br.SECTIONS)  # what presentation mode steps through
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -31,6 +31,8 @@ presenting = bool(st.session_state.get("br_presenting"))
 
 
 # --- files: made on render from the numbers (cached by them), audited when downloaded -------
+# Measured on the demo province briefing: PPTX 0.3–0.6 s, XLSX 0.1–0.2 s, text < 1 ms; each is
+# made once per distinct set of numbers, so a presenter's click downloads at once.
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -41,10 +43,6 @@ def _pptx(b: br.Briefing) -> bytes:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _xlsx(b: br.Briefing) -> bytes:
     return br.workbook_bytes(b)
-
-
-def _audit(detail: str) -> None:
-    users.audit(engine(), viewer.identity(), "export", detail)
 
 
 def _present(on: bool) -> None:
@@ -96,8 +94,8 @@ for kind, label, data, mime in (
         key=f"br_download_{kind}",
         type="primary" if kind == "pptx" else "secondary",
         icon=":material/download:",
-        on_click=_audit,
-        args=(br.audit_detail(b, kind),),
+        on_click=audit_export,  # the audit log names the file: table, area, quarter
+        args=(b.file_name(kind),),
     )
 controls.button(
     t("br_present", lang),

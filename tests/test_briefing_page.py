@@ -190,7 +190,7 @@ def test_a_download_is_audited_without_personal_data(app, demo_sqlite_url):
     log = users.audit_log(db.engine_for(demo_sqlite_url), action="export")
     latest = log.iloc[0]
     assert latest["identity"] == "演示模式"
-    assert latest["detail"] == "briefing pptx · 全省 · 2024 Q3"
+    assert latest["detail"] == "季通报_2024_第三季度_全省.pptx"  # what, where, when; nobody's name
 
 
 def test_presentation_mode_steps_through_one_section_per_screen(app):
