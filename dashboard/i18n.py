@@ -441,7 +441,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "ct_file_behind": ("联系帮扶滞后与风险名单", "contacts_behind_or_at_risk"),
     "ct_file_unpaired_recipients": ("未结对困难重度残疾人", "unpaired_recipients"),
     "ct_file_unpaired_cadres": ("未结对干部", "unpaired_cadres"),
-    "ct_choose_cadre": ("选择干部（滞后与风险名单中的干部）", "Cadre (from the behind or at-risk list)"),
+    "ct_choose_cadre": (
+        "选择干部（滞后与风险名单中的干部）",
+        "Cadre (from the behind or at-risk list)",
+    ),
     "ct_cadre_option": ("{name} · {unit}（{code}）", "{name} · {unit} ({code})"),
     "ct_no_cadres": (
         "名单中没有干部可选。",
@@ -449,7 +452,10 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "ct_cadre_pairings": ("结对情况", "Pairings"),
     "ct_timeline": ("联系记录（年初至期末）", "Contacts (1 January to the period's end)"),
-    "ct_no_contacts": ("年初至期末没有联系记录。", "No contact from 1 January to the period's end."),
+    "ct_no_contacts": (
+        "年初至期末没有联系记录。",
+        "No contact from 1 January to the period's end.",
+    ),
     "ct_date": ("日期", "Date"),
     "ct_channel": ("方式", "Channel"),
     "ct_ch_phone": ("电话", "Phone"),
@@ -478,7 +484,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "共 {total:,} 条，仅显示前 {shown:,} 条；请选择市州或县区查看其余。",
         "{total:,} in all, the first {shown:,} shown; choose a prefecture or county to see the rest.",
     ),
-    "ct_rule_problem": ("联系帮扶规则设置有误：{problem}", "Contact rule setting ignored: {problem}"),
+    "ct_rule_problem": (
+        "联系帮扶规则设置有误：{problem}",
+        "Contact rule setting ignored: {problem}",
+    ),
     "ct_counted_to": ("统计截至", "Counted to"),
     # --- quarterly briefing (pages/briefing.py, dashboard/briefing.py, dashboard/pptx_export.py) ---
     "br_quarter": ("季度", "Quarter"),
