@@ -24,6 +24,7 @@ from data_access.models import (
     BudgetLine,
     Cadre,
     Contact,
+    ContactCount,
     County,
     Disbursement,
     Facility,
@@ -67,6 +68,7 @@ SCALES = {
 # Program data, children first, so that deleting in this order respects foreign keys.
 PROGRAM_TABLES = [
     PairingTally,
+    ContactCount,
     Contact,
     Pairing,
     Recipient,

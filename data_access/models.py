@@ -243,7 +243,11 @@ class Cadre(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
-    __table_args__ = (CheckConstraint(_in("level", CADRE_LEVELS), name="known_level"),)
+    __table_args__ = (
+        CheckConstraint(_in("level", CADRE_LEVELS), name="known_level"),
+        # Counting serving cadres per area reads only this index (migration 0005).
+        Index("ix_cadres_county_active", "county_code", "active"),
+    )
 
 
 class Recipient(Base):
@@ -268,6 +272,8 @@ class Recipient(Base):
             _in("category", ("视力", "听力", "言语", "肢体", "智力", "精神", "多重")),
             name="known_category",
         ),
+        # Counting eligible people per area reads only this index (migration 0005).
+        Index("ix_recipients_county_eligible", "county_code", "eligible"),
     )
 
 
@@ -282,6 +288,9 @@ class Pairing(Base):
     __table_args__ = (
         UniqueConstraint("cadre_id", "recipient_id", "started_on"),
         CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="dates_in_order"),
+        # "Has an active pairing on this day?" from the index alone (migration 0005).
+        Index("ix_pairings_recipient_dates", "recipient_id", "started_on", "ended_on"),
+        Index("ix_pairings_cadre_dates", "cadre_id", "started_on", "ended_on"),
     )
 
 
@@ -323,6 +332,20 @@ class PairingTally(Base):
         Index("ix_pairing_tallies_pairing", "pairing_id", "year"),
         {"sqlite_with_rowid": False},
     )
+
+
+class ContactCount(Base):
+    """How many contacts were made in a month in a county-level area by one channel (the
+    contact's own county_code). Derived like PairingTally: triggers on contacts (migration
+    0004), rebuilt by data_access.tallies."""
+
+    __tablename__ = "contact_counts"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    contacts: Mapped[int] = mapped_column(Integer)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class ImportBatch(Base):

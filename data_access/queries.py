@@ -256,8 +256,11 @@ class Requirement:
     visit_counts_as_contact: bool = False
 
 
-def _pairing_counts(scope: Scope, filters: Filters, requirement: Requirement) -> Select:
-    """One row per pairing active in the period: remote contacts, visits, last contact.
+def _pairing_counts(
+    scope: Scope, filters: Filters, requirement: Requirement, county: bool = True
+) -> Select:
+    """One row per pairing active in the period: remote contacts, visits, last contact, and
+    (unless county=False) the recipient's county, which is where a pairing belongs.
 
     The counts come from the pairing's tally for the period's last month (contacts from
     1 January to the period's end; see data_access.tallies): one row per pairing instead of
@@ -268,29 +271,29 @@ def _pairing_counts(scope: Scope, filters: Filters, requirement: Requirement) ->
     visits = func.coalesce(tally.visits, 0)
     if requirement.visit_counts_as_contact:
         remote = remote + visits
-    return (
-        select(
-            Pairing.id.label("pairing_id"),
-            Pairing.cadre_id,
-            Recipient.county_code,
-            remote.label("remote"),
-            visits.label("visits"),
-            tally.last_contact.label("last_contact"),
-        )
-        .join(Recipient, Recipient.id == Pairing.recipient_id)
-        .outerjoin(
-            tally,
-            and_(
-                tally.pairing_id == Pairing.id,
-                tally.year == filters.year,
-                tally.month == filters.end.month,
-            ),
-        )
-        .where(
-            Pairing.started_on <= filters.end,
-            or_(Pairing.ended_on.is_(None), Pairing.ended_on >= filters.start),
-            _in_area(Recipient.county_code, area),
-        )
+    # The whole province without a county column needs no recipient at all.
+    with_recipient = county or bool(area.prefecture or area.county)
+    stmt = select(
+        Pairing.id.label("pairing_id"),
+        Pairing.cadre_id,
+        *([Recipient.county_code] if county else []),
+        remote.label("remote"),
+        visits.label("visits"),
+        tally.last_contact.label("last_contact"),
+    ).select_from(Pairing)
+    if with_recipient:
+        stmt = stmt.join(Recipient, Recipient.id == Pairing.recipient_id)
+    return stmt.outerjoin(
+        tally,
+        and_(
+            tally.pairing_id == Pairing.id,
+            tally.year == filters.year,
+            tally.month == filters.end.month,
+        ),
+    ).where(
+        Pairing.started_on <= filters.end,
+        or_(Pairing.ended_on.is_(None), Pairing.ended_on >= filters.start),
+        _in_area(Recipient.county_code, area) if with_recipient else literal(True),
     )
 
 
@@ -299,7 +302,7 @@ def compliance_summary(
 ) -> dict[str, int]:
     """Counts over the pairings in the area: total, meeting the requirement, never contacted
     remotely, never visited."""
-    per = _pairing_counts(scope, filters, requirement).subquery()
+    per = _pairing_counts(scope, filters, requirement, county=False).subquery()
     stmt = select(
         func.count().label("pairings"),
         func.count(

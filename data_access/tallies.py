@@ -1,12 +1,16 @@
-"""Per-pairing contact tallies (table pairing_tallies): for each pairing, year and month, its
-remote contacts, home visits and last contact from 1 January to the month's end.
+"""Contact tallies, derived from the contacts table:
+
+- pairing_tallies: for each pairing, year and month, its remote contacts, home visits and last
+  contact from 1 January to the month's end;
+- contact_counts: contacts per year, month, county-level area and channel.
 
 Why: every contact question (compliance, who is behind, the map's colouring, the briefing) judges
 each pairing on its contacts from 1 January to a period's end, and a period always ends on a
 month's end. Counting a million contacts for every question took seconds; reading one tally row
 per pairing takes a fraction of that, on SQLite and PostgreSQL alike.
 
-Who keeps it current: triggers on contacts (migration 0003), for every insert, update and delete,
+Who keeps them current: triggers on contacts (migrations 0003, 0004), for every insert, update
+and delete,
 whoever makes it (the importer, the demo generator, a test, a DBA's SQL). A bulk load that writes
 hundreds of thousands of contacts in one transaction defers them (`defer`) and rebuilds the
 tallies once at the end (`rebuild`), all inside its transaction, so no reader ever sees the
@@ -31,7 +35,7 @@ from sqlalchemy import (
 )
 
 from data_access.db import set_meta
-from data_access.models import REMOTE_CHANNELS, Contact, Meta, PairingTally
+from data_access.models import REMOTE_CHANNELS, Contact, ContactCount, Meta, PairingTally
 
 # While this meta key exists (inside the writing transaction), the triggers do nothing.
 DEFERRED = "tallies_deferred"
@@ -43,8 +47,9 @@ def defer(conn: Connection) -> None:
 
 
 def rebuild(conn: Connection, pairing_ids: Iterable[int] | None = None) -> None:
-    """Recompute the tallies of these pairings (all when None) from their contacts, and end a
-    deferral. One set-based statement: month totals per pairing, then summed up to each month."""
+    """Recompute the tallies of these pairings from their contacts; with None, every tally and
+    every contact count. Ends a deferral. Set-based: month totals per pairing, then summed up to
+    each month."""
     ids = None if pairing_ids is None else sorted(set(pairing_ids))
     table = PairingTally.__table__
     year = cast(func.extract("year", Contact.contacted_on), Integer)
@@ -87,4 +92,20 @@ def rebuild(conn: Connection, pairing_ids: Iterable[int] | None = None) -> None:
                 ["year", "month", "pairing_id", "remote", "visits", "last_contact"], totals
             )
         )
+    if ids is None:
+        _recount_channels(conn)
     conn.execute(delete(Meta).where(Meta.key == DEFERRED))
+
+
+def _recount_channels(conn: Connection) -> None:
+    year = cast(func.extract("year", Contact.contacted_on), Integer)
+    month = cast(func.extract("month", Contact.contacted_on), Integer)
+    grouped = select(year, month, Contact.county_code, Contact.channel, func.count()).group_by(
+        year, month, Contact.county_code, Contact.channel
+    )
+    conn.execute(delete(ContactCount))
+    conn.execute(
+        insert(ContactCount).from_select(
+            ["year", "month", "county_code", "channel", "contacts"], grouped
+        )
+    )
