@@ -78,6 +78,13 @@ class PageResult:
         return self.naive_time / self.cold
 
     @property
+    def faster_data(self) -> float | None:
+        """The naive baseline against the page's SQL alone (data work against data work)."""
+        if self.naive_time is None or not self.sql:
+            return None
+        return self.naive_time / self.sql
+
+    @property
     def memory(self) -> int | None:
         return self.probe.get("work_memory")
 
@@ -285,6 +292,7 @@ PAGE_COLUMNS = (
     "cold ÷ SQL",
     "naive s",
     "faster",
+    "naive ÷ SQL",
     "memory MB",
     "naive memory MB",
     "less memory",
@@ -312,6 +320,7 @@ def page_rows(run: BackendRun) -> list[list[str]]:
                 _x(p.over_sql),
                 _s(p.naive_time),
                 _x(p.faster),
+                _x(p.faster_data),
                 _mb(p.memory),
                 _mb(p.naive_memory),
                 _x(p.less_memory),
@@ -339,7 +348,7 @@ def text_table(header, rows) -> str:
 
 
 def console(run: BackendRun) -> str:
-    short = [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 14]
+    short = [0, 1, 2, 3, 5, 6, 7, 9, 10, 11, 12, 15]
     header = [PAGE_COLUMNS[i] for i in short]
     rows = [[r[i] for i in short] for r in page_rows(run)]
     lines = [
