@@ -5,11 +5,8 @@ its history, so a past quarter shows the map as it was then."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 from sqlalchemy import Engine, and_, case, func, literal, select
-from sqlalchemy.sql import Subquery
 
 from data_access.models import (
     FACILITY_KINDS,
@@ -27,36 +24,12 @@ from data_access.queries import (
     _frame,
     _in_area,
     _pairing_counts,
+    _status_on,
     _sum,
 )
 from data_access.scope import Filters, Scope, effective_area
 
 LEVELS = ("prefecture", "county")
-
-
-def _status_as_of(day: dt.date) -> Subquery:
-    """Each facility's status on a day and the date it took that status (a later change wins,
-    as in queries._status_on). Facilities with no change by that day did not exist yet."""
-    ranked = (
-        select(
-            FacilityStatusChange.facility_id,
-            FacilityStatusChange.status,
-            FacilityStatusChange.changed_on,
-            func.row_number()
-            .over(
-                partition_by=FacilityStatusChange.facility_id,
-                order_by=(FacilityStatusChange.changed_on.desc(), FacilityStatusChange.id.desc()),
-            )
-            .label("rn"),
-        )
-        .where(FacilityStatusChange.changed_on <= day)
-        .subquery()
-    )
-    return (
-        select(ranked.c.facility_id, ranked.c.status, ranked.c.changed_on)
-        .where(ranked.c.rn == 1)
-        .subquery()
-    )
 
 
 def _level_key(level: str):
@@ -76,7 +49,7 @@ def facilities(
     end, with their place, status and size. The opening date is blank if it lies after the
     period's end."""
     area = effective_area(scope, filters)
-    status = _status_as_of(filters.end)
+    status = _status_on(filters.end)
     stmt = (
         select(
             Facility.id,
@@ -143,7 +116,7 @@ def progress_by_area(
     has a row for each type, zeros included."""
     area = effective_area(scope, filters)
     key = _level_key(level)
-    status = _status_as_of(filters.end)
+    status = _status_on(filters.end)
     counts = (
         select(
             key.label("code"),
@@ -216,7 +189,7 @@ def facility_profile(
     """One facility as it stood at the period's end, with its status changes up to then (in
     order). None if it is outside the area or did not exist yet."""
     area = effective_area(scope, filters)
-    status = _status_as_of(filters.end)
+    status = _status_on(filters.end)
     stmt = (
         select(
             Facility.id,

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from dashboard import briefing as br
@@ -30,20 +29,6 @@ SECTIONS = [
 ]
 PAGE = str(ROOT / "pages" / "briefing.py")
 OTHER_PREFECTURES = [name for code, (name, _) in PREFECTURES.items() if code != "620500"]
-
-
-@pytest.fixture
-def downloads(monkeypatch):
-    """Every file the page hands to a download button: (file name, bytes)."""
-    saved: list[tuple[str | None, bytes]] = []
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def record(self, data, mimetype, kind, filename=None):
-        saved.append((filename, data))
-        return original(self, data, mimetype, kind, filename)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
-    return saved
 
 
 def last_file(downloads, ext: str) -> tuple[str, bytes]:
