@@ -20,7 +20,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import ColumnElement, Select, Subquery
 
 from data_access.models import (
     FACILITY_STATUSES,
@@ -194,12 +194,14 @@ def monthly_disbursed(engine: Engine, scope: Scope, filters: Filters) -> pd.Data
 # --- facilities -------------------------------------------------------------------------------
 
 
-def _status_on(day: dt.date):
-    """Each facility's status on a day, from its history (a later change wins)."""
-    latest = (
+def _status_on(day: dt.date) -> Subquery:
+    """Each facility's status on a day and the date it took that status, from its history (a
+    later change wins). Facilities with no change by that day did not exist yet."""
+    ranked = (
         select(
             FacilityStatusChange.facility_id,
             FacilityStatusChange.status,
+            FacilityStatusChange.changed_on,
             func.row_number()
             .over(
                 partition_by=FacilityStatusChange.facility_id,
@@ -210,7 +212,11 @@ def _status_on(day: dt.date):
         .where(FacilityStatusChange.changed_on <= day)
         .subquery()
     )
-    return select(latest.c.facility_id, latest.c.status).where(latest.c.rn == 1).subquery()
+    return (
+        select(ranked.c.facility_id, ranked.c.status, ranked.c.changed_on)
+        .where(ranked.c.rn == 1)
+        .subquery()
+    )
 
 
 FACILITY_TARGETS = {"love_hut": "m6_love_huts", "day_care": "m8_day_care"}
