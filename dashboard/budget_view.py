@@ -90,7 +90,12 @@ def _cells(row, progress: float, lang: str, unit: Unit, has_money: bool = True) 
             t("status", lang): t("no_money", lang),
         }
     ex = Execution.of(row.planned_fen, row.disbursed_fen, progress)
-    rate = ex.rate if unit == "wan" or ex.rate is None else round(ex.rate * 100, 2)
+    # On screen a rate shows one decimal of a percent (94.1%), so it is rounded to match;
+    # exports carry the percentage with two decimals.
+    if ex.rate is None:
+        rate = None
+    else:
+        rate = round(ex.rate, 3) if unit == "wan" else round(ex.rate * 100, 2)
     shortfall = ex.shortfall_fen if ex.behind else None
     return {
         label["planned"]: _money(row.planned_fen, unit),
