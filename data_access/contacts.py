@@ -42,6 +42,7 @@ from data_access.models import (
     ContactCount,
     County,
     Pairing,
+    PairingFact,
     Prefecture,
 )
 from data_access.models import Recipient as RecipientRow
@@ -103,7 +104,7 @@ def _assessed(scope: Scope, filters: Filters, std: ContactStandard) -> Subquery:
     last contact, cadre and the rule's verdicts as 0/1 flags."""
     base = (
         _pairing_counts(scope, filters, std.due)
-        .add_columns(Pairing.recipient_id, Pairing.started_on)
+        .add_columns(PairingFact.recipient_id, PairingFact.started_on, PairingFact.level)
         .subquery()
     )
     remote, visits = base.c.remote, base.c.visits
@@ -125,6 +126,7 @@ def _assessed(scope: Scope, filters: Filters, std: ContactStandard) -> Subquery:
         base.c.cadre_id,
         base.c.recipient_id,
         base.c.county_code,
+        base.c.level,
         base.c.remote,
         base.c.visits,
         base.c.last_contact,
@@ -181,10 +183,8 @@ def compliance_counts(
     province, the prefectures, the counties and the levels, so they always add up."""
     per = _assessed(scope, filters, std)
     grouped = (
-        select(per.c.county_code, Cadre.level, *_counts(per))
-        .select_from(per)
-        .join(Cadre, Cadre.id == per.c.cadre_id)
-        .group_by(per.c.county_code, Cadre.level)
+        select(per.c.county_code, per.c.level, *_counts(per))
+        .group_by(per.c.county_code, per.c.level)
         .subquery()
     )
     stmt = (
@@ -285,7 +285,7 @@ def behind_or_at_risk(
         .limit(limit)
     )
     if level:
-        listed = listed.join(Cadre, Cadre.id == per.c.cadre_id).where(Cadre.level == level)
+        listed = listed.where(per.c.level == level)
     listed = listed.subquery()
     stmt = (
         select(

@@ -36,6 +36,7 @@ from data_access.models import (
     IndicatorValue,
     Measure,
     Pairing,
+    PairingFact,
     PairingTally,
     Prefecture,
     Recipient,
@@ -69,6 +70,7 @@ SCALES = {
 PROGRAM_TABLES = [
     PairingTally,
     ContactCount,
+    PairingFact,
     Contact,
     Pairing,
     Recipient,

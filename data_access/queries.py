@@ -36,10 +36,9 @@ from data_access.models import (
     IndicatorValue,
     Measure,
     Meta,
-    Pairing,
+    PairingFact,
     PairingTally,
     Prefecture,
-    Recipient,
 )
 from data_access.scope import Area, Filters, Scope, effective_area
 
@@ -267,44 +266,43 @@ class Requirement:
     visit_counts_as_contact: bool = False
 
 
-def _pairing_counts(
-    scope: Scope, filters: Filters, requirement: Requirement, county: bool = True
-) -> Select:
-    """One row per pairing active in the period: remote contacts, visits, last contact, and
-    (unless county=False) the recipient's county, which is where a pairing belongs.
+def _pairing_counts(scope: Scope, filters: Filters, requirement: Requirement) -> Select:
+    """One row per pairing active in the period: its cadre, the recipient's county (where a
+    pairing belongs), remote contacts, visits and last contact.
 
-    The counts come from the pairing's tally for the period's last month (contacts from
-    1 January to the period's end; see data_access.tallies): one row per pairing instead of
-    all its contacts. A pairing without a tally row had no contact: zeros."""
+    Read from pairing_facts (each pairing with its recipient's county and cadre's level) and
+    the pairing's tally for the period's last month (contacts from 1 January to the period's
+    end; see data_access.tallies): one row of each per pairing, not all its contacts and no
+    lookups in recipients or cadres. A pairing without a tally row had no contact: zeros."""
     area = effective_area(scope, filters)
-    tally = PairingTally
+    fact, tally = PairingFact, PairingTally
     remote = func.coalesce(tally.remote, 0)
     visits = func.coalesce(tally.visits, 0)
     if requirement.visit_counts_as_contact:
         remote = remote + visits
-    # The whole province without a county column needs no recipient at all.
-    with_recipient = county or bool(area.prefecture or area.county)
-    stmt = select(
-        Pairing.id.label("pairing_id"),
-        Pairing.cadre_id,
-        *([Recipient.county_code] if county else []),
-        remote.label("remote"),
-        visits.label("visits"),
-        tally.last_contact.label("last_contact"),
-    ).select_from(Pairing)
-    if with_recipient:
-        stmt = stmt.join(Recipient, Recipient.id == Pairing.recipient_id)
-    return stmt.outerjoin(
-        tally,
-        and_(
-            tally.pairing_id == Pairing.id,
-            tally.year == filters.year,
-            tally.month == filters.end.month,
-        ),
-    ).where(
-        Pairing.started_on <= filters.end,
-        or_(Pairing.ended_on.is_(None), Pairing.ended_on >= filters.start),
-        _in_area(Recipient.county_code, area) if with_recipient else literal(True),
+    return (
+        select(
+            fact.pairing_id,
+            fact.cadre_id,
+            fact.county_code,
+            remote.label("remote"),
+            visits.label("visits"),
+            tally.last_contact.label("last_contact"),
+        )
+        .select_from(fact)
+        .outerjoin(
+            tally,
+            and_(
+                tally.pairing_id == fact.pairing_id,
+                tally.year == filters.year,
+                tally.month == filters.end.month,
+            ),
+        )
+        .where(
+            fact.started_on <= filters.end,
+            or_(fact.ended_on.is_(None), fact.ended_on >= filters.start),
+            _in_area(fact.county_code, area),
+        )
     )
 
 
@@ -313,7 +311,7 @@ def compliance_summary(
 ) -> dict[str, int]:
     """Counts over the pairings in the area: total, meeting the requirement, never contacted
     remotely, never visited."""
-    per = _pairing_counts(scope, filters, requirement, county=False).subquery()
+    per = _pairing_counts(scope, filters, requirement).subquery()
     stmt = select(
         func.count().label("pairings"),
         func.count(

@@ -2,17 +2,18 @@
 
 - pairing_tallies: for each pairing, year and month, its remote contacts, home visits and last
   contact from 1 January to the month's end;
-- contact_counts: contacts per year, month, county-level area and channel.
+- contact_counts: contacts per year, month, county-level area and channel;
+- pairing_facts: each pairing with its recipient's county and its cadre's level.
 
 Why: every contact question (compliance, who is behind, the map's colouring, the briefing) judges
 each pairing on its contacts from 1 January to a period's end, and a period always ends on a
 month's end. Counting a million contacts for every question took seconds; reading one tally row
 per pairing takes a fraction of that, on SQLite and PostgreSQL alike.
 
-Who keeps them current: triggers on contacts (migrations 0003, 0004), for every insert, update
-and delete,
+Who keeps them current: triggers (migrations 0003, 0004 and 0006) on contacts, pairings,
+recipients and cadres, for every insert, update and delete,
 whoever makes it (the importer, the demo generator, a test, a DBA's SQL). A bulk load that writes
-hundreds of thousands of contacts in one transaction defers them (`defer`) and rebuilds the
+hundreds of thousands of rows in one transaction defers them (`defer`) and rebuilds the
 tallies once at the end (`rebuild`), all inside its transaction, so no reader ever sees the
 tallies disagree with the contacts.
 """
@@ -35,7 +36,17 @@ from sqlalchemy import (
 )
 
 from data_access.db import set_meta
-from data_access.models import REMOTE_CHANNELS, Contact, ContactCount, Meta, PairingTally
+from data_access.models import (
+    REMOTE_CHANNELS,
+    Cadre,
+    Contact,
+    ContactCount,
+    Meta,
+    Pairing,
+    PairingFact,
+    PairingTally,
+    Recipient,
+)
 
 # While this meta key exists (inside the writing transaction), the triggers do nothing.
 DEFERRED = "tallies_deferred"
@@ -47,8 +58,8 @@ def defer(conn: Connection) -> None:
 
 
 def rebuild(conn: Connection, pairing_ids: Iterable[int] | None = None) -> None:
-    """Recompute the tallies of these pairings from their contacts; with None, every tally and
-    every contact count. Ends a deferral. Set-based: month totals per pairing, then summed up to
+    """Recompute the tallies of these pairings from their contacts; with None, every tally,
+    every contact count and every pairing's facts. Ends a deferral. Set-based: month totals per pairing, then summed up to
     each month."""
     ids = None if pairing_ids is None else sorted(set(pairing_ids))
     table = PairingTally.__table__
@@ -94,6 +105,7 @@ def rebuild(conn: Connection, pairing_ids: Iterable[int] | None = None) -> None:
         )
     if ids is None:
         _recount_channels(conn)
+        _copy_facts(conn)
     conn.execute(delete(Meta).where(Meta.key == DEFERRED))
 
 
@@ -107,5 +119,37 @@ def _recount_channels(conn: Connection) -> None:
     conn.execute(
         insert(ContactCount).from_select(
             ["year", "month", "county_code", "channel", "contacts"], grouped
+        )
+    )
+
+
+def _copy_facts(conn: Connection) -> None:
+    facts = (
+        select(
+            Pairing.id,
+            Pairing.cadre_id,
+            Pairing.recipient_id,
+            Recipient.county_code,
+            Cadre.level,
+            Pairing.started_on,
+            Pairing.ended_on,
+        )
+        .select_from(Pairing)
+        .join(Recipient, Recipient.id == Pairing.recipient_id)
+        .join(Cadre, Cadre.id == Pairing.cadre_id)
+    )
+    conn.execute(delete(PairingFact))
+    conn.execute(
+        insert(PairingFact).from_select(
+            [
+                "pairing_id",
+                "cadre_id",
+                "recipient_id",
+                "county_code",
+                "level",
+                "started_on",
+                "ended_on",
+            ],
+            facts,
         )
     )

@@ -18,6 +18,7 @@ from data_access.models import (
     ContactCount,
     Meta,
     Pairing,
+    PairingFact,
     PairingTally,
     Recipient,
 )
@@ -91,8 +92,42 @@ def channels_stored(conn) -> dict[tuple[int, int, str, str], int]:
     return {(y, m, county, channel): n for y, m, county, channel, n in rows if n}
 
 
+def facts_expected(conn) -> dict[int, tuple]:
+    rows = conn.execute(
+        select(
+            Pairing.id,
+            Pairing.cadre_id,
+            Pairing.recipient_id,
+            Recipient.county_code,
+            Cadre.level,
+            Pairing.started_on,
+            Pairing.ended_on,
+        )
+        .join(Recipient, Recipient.id == Pairing.recipient_id)
+        .join(Cadre, Cadre.id == Pairing.cadre_id)
+    )
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def facts_stored(conn) -> dict[int, tuple]:
+    rows = conn.execute(
+        select(
+            PairingFact.pairing_id,
+            PairingFact.cadre_id,
+            PairingFact.recipient_id,
+            PairingFact.county_code,
+            PairingFact.level,
+            PairingFact.started_on,
+            PairingFact.ended_on,
+        )
+    )
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
 def agree(conn) -> dict:
-    """Both derived tables match the contacts; the pairing tallies, for closer looks."""
+    """Every derived table matches what it is derived from; the pairing tallies, for closer
+    looks."""
+    assert facts_stored(conn) == facts_expected(conn)
     assert channels_stored(conn) == channels_counted(conn)
     tally = stored(conn)
     assert tally == counted(conn)
@@ -223,6 +258,36 @@ def test_rebuild_of_some_pairings_leaves_the_others(empty_engine):
         assert stored(conn)[(2024, 12, 3)][0] == 99
         tallies.rebuild(conn, [3])
         agree(conn)
+
+
+def test_pairing_facts_follow_pairings_recipients_and_cadres(empty_engine):
+    people(empty_engine)
+    with empty_engine.begin() as conn:
+        conn.execute(
+            insert(Cadre).values(
+                id=2,
+                code="C2",
+                name="丙",
+                level="prefecture",
+                unit="天水市残联",
+                county_code=QINZHOU,
+            )
+        )
+        conn.execute(update(Recipient).where(Recipient.id == 1).values(county_code="620503"))
+        conn.execute(update(Cadre).where(Cadre.id == 1).values(level="province"))
+        conn.execute(update(Pairing).where(Pairing.id == 2).values(ended_on=D(2024, 3, 31)))
+        conn.execute(update(Pairing).where(Pairing.id == 3).values(cadre_id=2))
+        conn.execute(
+            insert(Pairing).values(id=4, cadre_id=2, recipient_id=2, started_on=D(2024, 4, 1))
+        )
+        conn.execute(delete(Pairing).where(Pairing.id == 1))
+    with empty_engine.connect() as conn:
+        agree(conn)
+        facts = facts_stored(conn)
+    assert sorted(facts) == [2, 3, 4]
+    assert facts[2] == (1, 2, QINZHOU, "province", D(2023, 6, 1), D(2024, 3, 31))
+    assert facts[3][0] == 2 and facts[3][3] == "prefecture"
+    assert facts[4] == (2, 2, QINZHOU, "prefecture", D(2024, 4, 1), None)
 
 
 def test_demo_data_is_tallied(demo_engine):
