@@ -175,17 +175,27 @@ def behind_table(frame: pd.DataFrame, lang: str, quiet_days: int) -> pd.DataFram
     if frame.empty:
         return pd.DataFrame(columns=list(columns.values()))
     out = frame.copy()
-    out["level"] = [level_name(v, lang) for v in out["level"]]
+    # Thousands of rows share a handful of levels, statuses and shortfalls: word each kind once.
+    out["level"] = out["level"].map({v: level_name(v, lang) for v in out["level"].unique()})
     out["area"] = out["prefecture_name"] + " · " + out["county_name"]
+    behind, risk = t("ct_behind", lang), t("ct_at_risk", lang)
+    status = {
+        (on, at_risk): (behind + (t("ct_and", lang) + risk if at_risk else "")) if not on else risk
+        for on in (False, True)
+        for at_risk in (False, True)
+    }
     out["status"] = [
-        t("ct_behind", lang) + (t("ct_and", lang) + t("ct_at_risk", lang) if risk else "")
-        if not on
-        else t("ct_at_risk", lang)
-        for on, risk in zip(out["on_track"], out["at_risk"], strict=True)
+        status[bool(on), bool(at_risk)]
+        for on, at_risk in zip(out["on_track"], out["at_risk"], strict=True)
     ]
-    # Plain dicts: a pandas row per pairing (iterrows) took seconds for a list of thousands.
-    flags = out[["remote_missing", "visits_missing", "at_risk", "quiet", "pace_short"]]
-    out["missing"] = [missing_text(r, lang, quiet_days) for r in flags.to_dict("records")]
+    keys = ["remote_missing", "visits_missing", "at_risk", "quiet", "pace_short"]
+    worded: dict[tuple, str] = {}
+    missing = []
+    for flags in out[keys].itertuples(index=False, name=None):
+        if flags not in worded:
+            worded[flags] = missing_text(dict(zip(keys, flags, strict=True)), lang, quiet_days)
+        missing.append(worded[flags])
+    out["missing"] = missing
     return out[list(columns)].rename(columns=columns)
 
 
