@@ -59,8 +59,8 @@ def defer(conn: Connection) -> None:
 
 def rebuild(conn: Connection, pairing_ids: Iterable[int] | None = None) -> None:
     """Recompute the tallies of these pairings from their contacts; with None, every tally,
-    every contact count and every pairing's facts. Ends a deferral. Set-based: month totals per pairing, then summed up to
-    each month."""
+    every contact count and every pairing's facts. Ends a deferral. Set-based: month totals
+    per pairing, then summed up to each month."""
     ids = None if pairing_ids is None else sorted(set(pairing_ids))
     table = PairingTally.__table__
     year = cast(func.extract("year", Contact.contacted_on), Integer)
@@ -83,7 +83,8 @@ def rebuild(conn: Connection, pairing_ids: Iterable[int] | None = None) -> None:
         if chunk is not None:
             wipe = wipe.where(table.c.pairing_id.in_(chunk))
             part = part.where(Contact.pairing_id.in_(chunk))
-        part = part.subquery("monthly")
+        # Month totals once (PostgreSQL would otherwise recompute them for every month).
+        part = part.cte("monthly").prefix_with("MATERIALIZED", dialect="postgresql")
         totals = (
             select(
                 part.c.year,
