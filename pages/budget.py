@@ -4,6 +4,7 @@ Drill-down: measure → budget line (selectors on the page, in the URL) → pref
 (the sidebar's area filters, also in the URL; the ranking's pickers set them)."""
 
 from dataclasses import replace
+from functools import partial
 
 import streamlit as st
 
@@ -290,7 +291,8 @@ downloads = st.container(horizontal=True)
 xlsx_name = file_name(t("bud_file", lang), name_parts, "xlsx")
 downloads.download_button(
     t("bud_download_xlsx", lang),
-    data=to_xlsx_bytes(export_sheets, meta, meta_sheet=t("bud_sheet_filters", lang)),
+    # Made when clicked, not on every rerun of the page (the workbook takes a tenth of a second).
+    data=partial(to_xlsx_bytes, export_sheets, meta, meta_sheet=t("bud_sheet_filters", lang)),
     file_name=xlsx_name,
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/download:",
@@ -302,7 +304,7 @@ for i, (title, frame) in enumerate(export_sheets.items()):
     csv_name = file_name(t("bud_file", lang), [title, *name_parts], "csv")
     downloads.download_button(
         f"{title} · CSV",
-        data=to_csv_bytes(frame, meta),
+        data=partial(to_csv_bytes, frame, meta),
         file_name=csv_name,
         mime="text/csv",
         on_click=audit_export,
