@@ -383,6 +383,11 @@ def _why(p: PageResult, counts: dict[str, int]) -> list[str]:
             f"drawing the page adds about its warm time ({_s(p.warm)} s). Ten times faster would "
             f"mean the whole page in {_s(p.naive_time / FASTER_MIN if p.naive_time else None)} s."
         )
+    if p.name == "briefing" and p.over_sql is not None and p.over_sql > PAGE_OVER_SQL_MAX:
+        out.append(
+            "`briefing`: a cold run also makes the quarter's PPTX deck and XLSX workbook for its "
+            "download buttons (cached afterwards with the numbers they show)."
+        )
     if p.name == "briefing" and p.warm is not None and p.warm > WARM_MAX_S:
         out.append(
             "`briefing`: with every query cached, the page still hashes its whole numbers object "
@@ -401,9 +406,9 @@ def _notes(run: BackendRun) -> list[str]:
             notes.append(f"`{p.name}`: {problem}")
         if p.over_sql is not None and p.over_sql > PAGE_OVER_SQL_MAX:
             notes.append(
-                f"`{p.name}` spends {p.sql:.2f} s of its {p.cold:.2f} s cold run in SQL; the rest "
-                f"({p.cold - p.sql:.2f} s) is the app drawing the page, about what its warm run "
-                f"takes ({_s(p.warm)} s)."
+                f"`{p.name}` spends {p.sql:.2f} s of its {p.cold:.2f} s cold run in SQL; the other "
+                f"{p.cold - p.sql:.2f} s are Python, pandas and Streamlit building the page (its "
+                f"warm run, with every query cached, takes {_s(p.warm)} s)."
             )
         notes += _why(p, run.counts)
         if p.figures_agree is False:
