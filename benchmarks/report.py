@@ -178,22 +178,22 @@ def checks(run: BackendRun) -> list[Check]:
     pages = [p for p in run.pages if not p.failed]
     out = []
 
-    value, page = _worst(pages, lambda p: p.warm)
-    out.append(
-        Check(
-            f"warm rerun ≤ {WARM_MAX_S} s (every page)",
-            "—" if page is None else f"slowest {value:.2f} s ({page.name})",
-            None if page is None else value <= WARM_MAX_S,
+    for label, value_of, limit in (
+        (f"warm rerun ≤ {WARM_MAX_S} s (every page)", lambda p: p.warm, WARM_MAX_S),
+        (f"cold run ≤ {COLD_MAX_S:g} s (every page)", lambda p: p.cold, COLD_MAX_S),
+    ):
+        value, page = _worst(pages, value_of)
+        over = [p.name for p in pages if value_of(p) is not None and value_of(p) > limit]
+        out.append(
+            Check(
+                label,
+                "—"
+                if page is None
+                else f"slowest {value:.2f} s ({page.name})"
+                + (f"; over on {', '.join(over)}" if over else ""),
+                None if page is None else not over,
+            )
         )
-    )
-    value, page = _worst(pages, lambda p: p.cold)
-    out.append(
-        Check(
-            f"cold run ≤ {COLD_MAX_S:g} s (every page)",
-            "—" if page is None else f"slowest {value:.2f} s ({page.name})",
-            None if page is None else value <= COLD_MAX_S,
-        )
-    )
     over = [p for p in pages if p.over_sql is not None]
     missed = [p.name for p in over if p.over_sql > PAGE_OVER_SQL_MAX]
     value, page = _worst(over, lambda p: p.over_sql)
@@ -382,6 +382,12 @@ def _why(p: PageResult, counts: dict[str, int]) -> list[str]:
             f"files. Its SQL ({_s(p.sql)} s) is {_x(p.faster_data)} faster than the baseline; "
             f"drawing the page adds about its warm time ({_s(p.warm)} s). Ten times faster would "
             f"mean the whole page in {_s(p.naive_time / FASTER_MIN if p.naive_time else None)} s."
+        )
+    if p.name == "contacts" and p.warm is not None and p.warm > WARM_MAX_S:
+        out.append(
+            "`contacts`: with every query cached, a rerun still draws five tabs (four plotly "
+            "charts, nine tables, three of them lists of up to 3,000 rows) and writes the three "
+            "lists' CSV files for their download buttons."
         )
     if p.name == "briefing" and p.over_sql is not None and p.over_sql > PAGE_OVER_SQL_MAX:
         out.append(
