@@ -6,6 +6,7 @@ The quarter is chosen on this page (default: the latest quarter that has ended a
 data reach); year and area come from the sidebar, clamped to the viewer's scope."""
 
 import datetime as dt
+from functools import partial
 
 import streamlit as st
 
@@ -30,19 +31,8 @@ facts = query(queries.facts)
 presenting = bool(st.session_state.get("br_presenting"))
 
 
-# --- files: made on render from the numbers (cached by them), audited when downloaded -------
-# Measured on the demo province briefing: PPTX 0.3–0.6 s, XLSX 0.1–0.2 s, text < 1 ms; each is
-# made once per distinct set of numbers, so a presenter's click downloads at once.
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _pptx(b: br.Briefing) -> bytes:
-    return deck_bytes(b)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _xlsx(b: br.Briefing) -> bytes:
-    return br.workbook_bytes(b)
+# --- files: made when their button is clicked (PPTX 0.3–0.6 s, XLSX 0.1–0.2 s on the demo
+# province briefing; not on every rerun of the page), audited when downloaded ---------------
 
 
 def _present(on: bool) -> None:
@@ -82,9 +72,9 @@ paragraphs = br.summary(b)
 # --- downloads and presentation mode: one click each from opening the page -------------------
 
 for kind, label, data, mime in (
-    ("pptx", "br_download_pptx", _pptx(b), PPTX_MIME),
-    ("xlsx", "br_download_xlsx", _xlsx(b), XLSX_MIME),
-    ("txt", "br_download_txt", br.summary_bytes(b), "text/plain"),
+    ("pptx", "br_download_pptx", partial(deck_bytes, b), PPTX_MIME),
+    ("xlsx", "br_download_xlsx", partial(br.workbook_bytes, b), XLSX_MIME),
+    ("txt", "br_download_txt", partial(br.summary_bytes, b), "text/plain"),
 ):
     controls.download_button(
         t(label, lang),

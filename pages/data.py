@@ -1,5 +1,7 @@
 """数据管理: bring a ledger in (checked first, then written all or nothing) and list imports."""
 
+from functools import partial
+
 import streamlit as st
 
 from dashboard import data, import_view, viewer
@@ -25,7 +27,7 @@ ledger = ledgers.LEDGERS[name]
 st.caption(ledger.description)
 st.download_button(
     t("imp_template", lang),
-    ledgers.template(name),
+    partial(ledgers.template, name),  # each file is made when its button is clicked
     file_name=import_view.template_file_name(ledger),
     mime=import_view.XLSX_MIME,
     icon=":material/download:",
@@ -95,7 +97,7 @@ else:
                 )
                 st.download_button(
                     t("imp_download_problems", lang),
-                    import_view.problems_xlsx(outcome, lang),
+                    partial(import_view.problems_xlsx, outcome, lang),
                     file_name=f"{ledger.title}问题清单.xlsx",
                     mime=import_view.XLSX_MIME,
                     icon=":material/download:",
@@ -133,7 +135,9 @@ else:
         batch_id = st.selectbox(t("imp_pick_batch", lang), list(skipped["id"]), key="imp_batch")
         st.download_button(
             t("imp_batch_errors", lang),
-            import_view.batch_errors_xlsx(query(importer.batch_errors, int(batch_id)), lang),
+            partial(
+                import_view.batch_errors_xlsx, query(importer.batch_errors, int(batch_id)), lang
+            ),
             file_name=f"导入批次{batch_id}问题清单.xlsx",
             mime=import_view.XLSX_MIME,
             icon=":material/download:",

@@ -2,6 +2,7 @@
 The map draws offline (no basemap): the bundled boundaries are its base."""
 
 import dataclasses
+from functools import partial
 
 import streamlit as st
 
@@ -136,7 +137,8 @@ place = area_name(flt, lang)
 csv_name = exports.file_name(t("fac_file", lang), [flt.year, period, place], "csv")
 st.download_button(
     t("fac_download", lang),
-    exports.to_csv_bytes(
+    partial(  # made when clicked
+        exports.to_csv_bytes,
         listing,
         {
             t("year", lang): flt.year,

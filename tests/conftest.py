@@ -145,15 +145,25 @@ def app(demo_sqlite_url, monkeypatch):
 
 @pytest.fixture
 def downloads(monkeypatch):
-    """Every file a page hands to a download button during the test: (file name, bytes)."""
+    """Every file a page hands to a download button during the test: (file name, bytes).
+    A file made only when its button is clicked (a callable as `data`) is made here at once,
+    as the click would make it."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
     saved: list[tuple[str | None, bytes]] = []
     original = MemoryMediaFileStorage.load_and_get_id
+    original_deferred = MediaFileManager.add_deferred
 
     def record(self, data, mimetype, kind, filename=None):
         saved.append((filename, data))
         return original(self, data, mimetype, kind, filename)
 
+    def record_deferred(self, make, mimetype, coordinates, file_name=None, **kwargs):
+        data = make()
+        saved.append((file_name, data.encode("utf-8") if isinstance(data, str) else data))
+        return original_deferred(self, make, mimetype, coordinates, file_name, **kwargs)
+
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
     return saved
