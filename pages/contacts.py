@@ -1,6 +1,8 @@
 """联系帮扶 (measure 9): is every pairing contacted and visited as the rule asks, who needs a
 reminder now, and is everyone eligible paired (应结尽结)."""
 
+from functools import partial
+
 import streamlit as st
 
 from dashboard import contacts_view as view
@@ -71,19 +73,11 @@ c[2].metric(
     t("ct_never_visited", lang), f"{total['never_visited']:,}", help=t("ct_never_help", lang)
 )
 
-tabs = st.tabs(
-    [
-        t("ct_tab_compliance", lang),
-        t("ct_tab_list", lang),
-        t("ct_tab_cadre", lang),
-        t("ct_tab_trend", lang),
-        t("ct_tab_coverage", lang),
-    ]
-)
+child = "county" if flt.prefecture or scope.prefecture else "prefecture"
 rate_column = st.column_config.NumberColumn(format="percent")
 
-with tabs[0]:
-    child = "county" if flt.prefecture or scope.prefecture else "prefecture"
+
+def compliance_tab() -> None:
     rolled = view.rollup(counts, child, areas)
     if len(rolled) > 1:
         st.subheader(
@@ -114,7 +108,8 @@ with tabs[0]:
         column_config={t("compliance_rate", lang): rate_column},
     )
 
-with tabs[1]:
+
+def list_tab() -> None:
     f1, f2 = st.columns(2)
     level = f1.selectbox(
         t("ct_level", lang),
@@ -142,7 +137,7 @@ with tabs[1]:
         name = exports.file_name(t("ct_file_behind", lang), file_parts, "csv")
         st.download_button(
             t("ct_download_csv", lang),
-            exports.to_csv_bytes(table, meta),
+            partial(exports.to_csv_bytes, table, meta),  # made when clicked
             file_name=name,
             mime="text/csv",
             key="ct_download_behind",
@@ -151,7 +146,10 @@ with tabs[1]:
             args=(name,),
         )
 
-with tabs[2]:
+
+def cadre_tab() -> None:
+    # Every cadre with a pairing behind or at risk (the list tab's filters do not apply here).
+    behind = query(contacts.behind_or_at_risk, scope, flt, std, None, None)
     options = view.cadre_options(behind, lang)
     if not options:
         st.info(t("ct_no_cadres", lang))
@@ -178,13 +176,15 @@ with tabs[2]:
             st.plotly_chart(view.timeline_figure(timeline, lang), width="stretch")
             st.dataframe(view.timeline_table(timeline, lang), hide_index=True, width="stretch")
 
-with tabs[3]:
+
+def trend_tab() -> None:
     by_month = query(contacts.contacts_by_month, scope, flt)
     left, right = st.columns([2, 3])
     left.plotly_chart(view.channel_mix_figure(by_month, lang), width="stretch")
     right.plotly_chart(view.monthly_trend_figure(by_month, lang), width="stretch")
 
-with tabs[4]:
+
+def coverage_tab() -> None:
     st.caption(t("ct_coverage_caption", lang, day=day.isoformat()))
     coverage = query(contacts.pairing_coverage, scope, flt, day)
     sums = coverage[["eligible", "recipients_unpaired", "cadres", "cadres_unpaired"]].sum()
@@ -226,7 +226,7 @@ with tabs[4]:
         name = exports.file_name(t(file_key, lang), file_parts, "csv")
         st.download_button(
             t("ct_download_csv", lang),
-            exports.to_csv_bytes(table, meta),
+            partial(exports.to_csv_bytes, table, meta),  # made when clicked
             file_name=name,
             mime="text/csv",
             key=f"download_{key}",
@@ -234,3 +234,19 @@ with tabs[4]:
             on_click=audit_export,
             args=(name,),
         )
+
+
+# Only the open tab runs its queries and draws (a tab opened later runs then); the open tab is
+# in the URL, so a shared link opens on it.
+TABS = {
+    "ct_tab_compliance": compliance_tab,
+    "ct_tab_list": list_tab,
+    "ct_tab_cadre": cadre_tab,
+    "ct_tab_trend": trend_tab,
+    "ct_tab_coverage": coverage_tab,
+}
+tabs = st.tabs([t(key, lang) for key in TABS], key="ct_tab", on_change="rerun", bind="query-params")
+for tab, show in zip(tabs, TABS.values(), strict=True):
+    if tab.open:
+        with tab:
+            show()

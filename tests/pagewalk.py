@@ -26,6 +26,32 @@ def rendered_texts(node) -> list[str]:
     return out
 
 
+def lazy_tabs(tree) -> list[tuple[str, list[str]]]:
+    """(query parameter, labels) of every st.tabs that runs only its open tab (bound to the
+    URL)."""
+    found = []
+    for node in tree:
+        proto = getattr(node, "proto", None)
+        if type(proto).__name__ != "Block" or proto.WhichOneof("type") != "tab_container":
+            continue
+        if proto.tab_container.query_param_key:
+            labels = [tab.label for tab in node.children.values()]
+            found.append((proto.tab_container.query_param_key, labels))
+    return found
+
+
+def every_tab_text(at) -> list[str]:
+    """The text of the page as it opened, and of each tab of its lazy tabs opened in turn (a
+    tab that runs only when open shows nothing until then)."""
+    texts = rendered_texts(at._tree)
+    for key, labels in lazy_tabs(at._tree):
+        for label in labels:
+            at.query_params[key] = label
+            at.run()
+            texts += rendered_texts(at._tree)
+    return texts
+
+
 def download_text(data: bytes) -> str:
     """The text inside a downloaded file: the XML of an XLSX or PPTX, or decoded text."""
     if data[:2] == b"PK":

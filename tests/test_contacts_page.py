@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from data_access import db
 from data_access.models import Cadre, Contact, County, Pairing, Prefecture, Recipient
-from tests.pagewalk import rendered_texts
+from tests.pagewalk import every_tab_text, rendered_texts
 
 
 def metrics(at) -> dict[str, str]:
@@ -24,6 +24,10 @@ def number(text: str) -> int:
 def table(at, first_column: str) -> pd.DataFrame:
     """The first dataframe on the page whose first column has this header."""
     return next(d.value for d in at.dataframe if d.value.columns[0] == first_column)
+
+
+# The tabs run only when open; a link opens one (its label in the URL).
+LIST, CADRE, TREND, COVERAGE = "滞后与风险名单", "干部联系记录", "联系方式与趋势", "应结尽结"
 
 
 def behind_list(at) -> pd.DataFrame:
@@ -69,6 +73,7 @@ def test_choosing_a_prefecture_shows_its_counties(app):
     counties = table(at, "地区")
     assert counties["地区"].tolist()[:2] == ["秦州区", "麦积区"] and len(counties) == 7 + 1
     assert "各县区达标率排名" in [h.value for h in at.subheader]
+    at = app(page="contacts.py", prefecture="天水市", ct_tab=LIST)
     assert set(behind_list(at)["地区"].str.split(" · ").str[0]) == {"天水市"}
 
 
@@ -83,8 +88,18 @@ def test_earlier_quarter_changes_what_is_due(app):
     assert q2["干部联系达标率"] != y["干部联系达标率"]
 
 
-def test_behind_list_filters(app):
+def test_only_the_open_tab_runs_and_a_link_opens_another(app):
     at = app(page="contacts.py")
+    assert [tab.label for tab in at.tabs][1:] == [LIST, CADRE, TREND, COVERAGE]
+    assert len(table(at, "干部层级")) == 4
+    assert not [d for d in at.dataframe if "欠缺" in d.value.columns]  # the list is not made
+    at = app(page="contacts.py", ct_tab=LIST)
+    assert len(behind_list(at)) > 0
+    assert not [d for d in at.dataframe if d.value.columns[0] == "干部层级"]
+
+
+def test_behind_list_filters(app):
+    at = app(page="contacts.py", ct_tab=LIST)
     everyone = behind_list(at)
     assert len(everyone) > 0
     assert f"共 {len(everyone):,} 个结对进度滞后或有风险。" in [m.value for m in at.markdown]
@@ -100,7 +115,7 @@ def test_behind_list_filters(app):
 
 
 def test_cadre_timeline_lists_every_contact(app, engine):
-    at = app(page="contacts.py")
+    at = app(page="contacts.py", ct_tab=CADRE)
     at.selectbox(key="ct_cadre").select_index(1).run()
     assert not at.exception
     chooser = at.selectbox(key="ct_cadre")
@@ -117,11 +132,12 @@ def test_cadre_timeline_lists_every_contact(app, engine):
     assert len(timeline) == made
     assert timeline["日期"].is_monotonic_increasing
     assert set(timeline["方式"]) <= {"电话", "微信", "短信", "其他远程", "入户探视"}
-    assert code in chooser.options[1] and code in behind_list(at)["干部编号"].tolist()
+    assert code in chooser.options[1]
+    assert code in behind_list(app(page="contacts.py", ct_tab=LIST))["干部编号"].tolist()
 
 
 def test_everyone_paired_section(app, engine):
-    at = app(page="contacts.py")
+    at = app(page="contacts.py", ct_tab=COVERAGE)
     shown = metrics(at)
     with engine.connect() as conn:
         eligible = conn.execute(
@@ -139,6 +155,7 @@ def test_english(app):
     assert not at.exception
     assert at.title[0].value == "Cadre contacts"
     assert {"Pairings", "At risk", "Never visited"} <= set(metrics(at))
+    at = app(page="contacts.py", lang="English", ct_tab="Behind or at risk")
     assert "What is missing" in behind_list_en(at).columns
 
 
@@ -170,11 +187,13 @@ def test_no_recipient_name_or_identifier_on_the_page_or_in_downloads(app, engine
 
     seen: list[str] = []
     at = app(page="contacts.py")
-    seen += rendered_texts(at._tree)
+    seen += every_tab_text(at)
+    at.query_params["ct_tab"] = CADRE
+    at.run()
     at.selectbox(key="ct_cadre").select_index(2).run()
     seen += rendered_texts(at._tree)
     at = app(page="contacts.py", prefecture="天水市", period="第二季度")
-    seen += rendered_texts(at._tree)
+    seen += every_tab_text(at)
     assert not at.exception
     assert len(downloads) >= 6
     seen += [data.decode("utf-8-sig") for _name, data in downloads]

@@ -14,7 +14,7 @@ from data_access import db, users
 from data_access.models import Cadre, Recipient
 from data_access.reference import COUNTIES, PREFECTURES
 from tests.conftest import APP, ROOT
-from tests.pagewalk import download_text, rendered_texts
+from tests.pagewalk import download_text, every_tab_text
 
 # Every page a prefecture's staff can open (the administrators' page is not one of them).
 PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py") if p.name != "admin.py")
@@ -40,7 +40,8 @@ def outside_names(prefecture: str, text: str) -> list[str]:
 
 
 def walk(url: str, identity: str, tamper: dict[str, str]) -> tuple[str, list]:
-    """Open every page with the tampered link; return all text shown and any exceptions."""
+    """Open every page (and each of its tabs) with the tampered link; return all text shown
+    and any exceptions."""
     seen, problems = [], []
     for page in PAGES:
         at = AppTest.from_file(APP, default_timeout=120)
@@ -57,7 +58,7 @@ def walk(url: str, identity: str, tamper: dict[str, str]) -> tuple[str, list]:
         at.switch_page(str(Path(ROOT / "pages" / page)))
         at.run()
         problems += [(page, e.value) for e in at.exception]
-        seen += [text for text in rendered_texts(at._tree) if not is_documentation(text)]
+        seen += [text for text in every_tab_text(at) if not is_documentation(text)]
     return "\n".join(seen), problems
 
 
@@ -101,8 +102,8 @@ def test_no_recipient_full_name_or_identifier_anywhere(app, demo_sqlite_url, dow
     seen = []
     for page in PAGES:
         at = app(page=page)
+        seen += every_tab_text(at)
         assert not at.exception, page
-        seen += rendered_texts(at._tree)
     text = "\n".join(seen) + "\n".join(download_text(data) for _n, data in downloads)
     assert "*" in text  # masked names are shown
     assert not [n for n in names if n in text]
