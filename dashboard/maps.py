@@ -18,6 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
 from plotly.subplots import make_subplots
+from pydeck.bindings.json_tools import default_serialize
 
 from dashboard.fmt import pct
 from dashboard.i18n import t
@@ -77,8 +78,15 @@ class CompactDeck(pdk.Deck):
     Chinese as UTF-8 instead of \\u escapes."""
 
     def to_json(self) -> str:
-        spec = json.loads(super().to_json())
-        return json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
+        # pydeck's own to_json indents, which takes json's pure-Python encoder over every
+        # coordinate of the boundaries; without indentation the C encoder does it at once.
+        return json.dumps(
+            self,
+            sort_keys=True,
+            default=default_serialize,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
 
 
 def deck_json_size(deck: pdk.Deck) -> int:
