@@ -160,7 +160,8 @@ else:
 
 MONEY_COLUMNS = money_columns(lang)
 shown_indicators = indicators[indicators["measure_id"] == measure_id] if measure_id else indicators
-export_sheets = {}
+# The downloads' tables, in full yuan: each made when a download is clicked, not on every rerun.
+export_sheets = {}  # title → a function making the table
 
 if not measure_id:
     st.subheader(t("measures_table", lang))
@@ -171,8 +172,8 @@ if not measure_id:
         placeholder="—",
         column_config=MONEY_COLUMNS,
     )
-    export_sheets[t("measures_table", lang)] = view.measures_table(
-        measures, indicators, progress, lang, unit="yuan"
+    export_sheets[t("measures_table", lang)] = partial(
+        view.measures_table, measures, indicators, progress, lang, unit="yuan"
     )
 
 if not measure_id:
@@ -190,8 +191,8 @@ if money_side is not None:
         placeholder="—",
         column_config=MONEY_COLUMNS,
     )
-    export_sheets[t("bud_lines_title", lang)] = view.lines_table(
-        own_lines, progress, lang, unit="yuan"
+    export_sheets[t("bud_lines_title", lang)] = partial(
+        view.lines_table, own_lines, progress, lang, unit="yuan"
     )
 indicator_box.subheader(t("bud_indicators_title", lang))
 indicator_box.dataframe(
@@ -201,8 +202,8 @@ indicator_box.dataframe(
     placeholder="—",
     column_config=MONEY_COLUMNS,
 )
-export_sheets[t("bud_indicators_title", lang)] = view.indicators_table(
-    shown_indicators, lang, unit="yuan"
+export_sheets[t("bud_indicators_title", lang)] = partial(
+    view.indicators_table, shown_indicators, lang, unit="yuan"
 )
 
 # --- monthly cumulative execution against time progress, with the year before --------------
@@ -250,7 +251,9 @@ if has_money:
             placeholder="—",
             column_config=MONEY_COLUMNS,
         )
-        export_sheets[table_title] = view.areas_table(areas, progress, lang, level, unit="yuan")
+        export_sheets[table_title] = partial(
+            view.areas_table, areas, progress, lang, level, unit="yuan"
+        )
         order = view.ranked(areas)
         names = dict(zip(order[code_column], order["name"], strict=True))
         if len(names) > 1:
@@ -289,10 +292,20 @@ if has_money:
     st.caption(t("bud_rounding_note", lang))
 downloads = st.container(horizontal=True)
 xlsx_name = file_name(t("bud_file", lang), name_parts, "xlsx")
+
+
+def workbook() -> bytes:
+    sheets = {title: make() for title, make in export_sheets.items()}
+    return to_xlsx_bytes(sheets, meta, meta_sheet=t("bud_sheet_filters", lang))
+
+
+def csv_file(make) -> bytes:
+    return to_csv_bytes(make(), meta)
+
+
 downloads.download_button(
     t("bud_download_xlsx", lang),
-    # Made when clicked, not on every rerun of the page (the workbook takes a tenth of a second).
-    data=partial(to_xlsx_bytes, export_sheets, meta, meta_sheet=t("bud_sheet_filters", lang)),
+    data=workbook,
     file_name=xlsx_name,
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/download:",
@@ -300,11 +313,11 @@ downloads.download_button(
     args=(xlsx_name,),
     key="bud_xlsx",
 )
-for i, (title, frame) in enumerate(export_sheets.items()):
+for i, (title, make) in enumerate(export_sheets.items()):
     csv_name = file_name(t("bud_file", lang), [title, *name_parts], "csv")
     downloads.download_button(
         f"{title} · CSV",
-        data=partial(to_csv_bytes, frame, meta),
+        data=partial(csv_file, make),
         file_name=csv_name,
         mime="text/csv",
         on_click=audit_export,

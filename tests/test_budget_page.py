@@ -395,11 +395,19 @@ def test_shared_link_opens_the_same_drill_down(app):
     assert counties["计划资金（万元）"].sum() == pytest.approx(total, abs=0.005 * len(counties))
 
 
-def test_downloads_offered(app):
+def test_downloads_offered_and_made_in_full_yuan(app, downloads):
     at = budget_app(app)
     labels = [b.label for b in at.download_button]
     assert labels[0] == "下载本页表格（Excel，金额为元）"
     assert {"十大提升措施 · CSV", "预算项目执行情况 · CSV", "市州执行排名 · CSV"} <= set(labels)
+    name, data = next((n, d) for n, d in downloads if n.endswith(".xlsx"))
+    assert name.startswith("预算执行")
+    book = pd.read_excel(io.BytesIO(data), sheet_name=None)
+    assert {"十大提升措施", "预算项目执行情况", "市州执行排名"} <= set(book)
+    assert book["十大提升措施"]["计划资金（元）"].sum() == 200_886_900  # 20,088.69 万元
+    csv = next(d for n, d in downloads if n.endswith(".csv") and "十大提升措施" in n)
+    table = pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig")
+    assert table["计划资金（元）"].sum() == 200_886_900
 
 
 def test_english_page(app):
