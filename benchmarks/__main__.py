@@ -153,7 +153,7 @@ def compare(url: str, page: str, year: int, baseline: dict | None) -> tuple[bool
 
     engine = db.make_engine(url)
     try:
-        ours = naive.figures(engine, page.removesuffix(".py"), year)
+        ours = naive.figures(engine, env.view_name(page), year)
     finally:
         engine.dispose()
     if ours is None:
@@ -224,12 +224,17 @@ def measure(url: str, args, tmp: Path) -> BackendRun:
     if args.pages:
         pages = [p for p in pages if p in args.pages.split(",")]
     results = []
-    for page in pages:
-        _say(f"{backend}: {page} …")
-        result = PageResult(page, probe("page", url, page, args.runs, year, tmp))
+    views = list(pages)
+    while views:
+        view = views.pop(0)
+        _say(f"{backend}: {view} …")
+        result = PageResult(view, probe("page", url, view, args.runs, year, tmp))
+        if "?" not in view:  # a page whose tabs run only when open: each tab is a view too
+            for key, labels in result.probe.get("tabs", []):
+                views[0:0] = [f"{view}?{key}={label}" for label in labels[1:]]
         if args.naive:
-            result.naive = probe("naive", url, page, args.runs, year, tmp)
-            result.figures_agree, result.figures_note = compare(url, page, year, result.naive)
+            result.naive = probe("naive", url, view, args.runs, year, tmp)
+            result.figures_agree, result.figures_note = compare(url, view, year, result.naive)
         results.append(result)
     _say(f"{backend}: map boundaries …")
     deck = boundaries(url, year)

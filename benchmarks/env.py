@@ -9,6 +9,7 @@ import re
 import sys
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
@@ -24,6 +25,19 @@ def pages() -> list[str]:
     files = sorted(p.name for p in PAGES.glob("*.py") if not p.name.startswith("_"))
     ordered = [f for f in dict.fromkeys(listed) if f in files]
     return ordered + [f for f in files if f not in ordered]
+
+
+def split_view(view: str) -> tuple[str, dict[str, str]]:
+    """(page file, query parameters) of a view: a page file, or a page file and the tab it
+    opens on as in a link (`contacts.py?ct_tab=应结尽结`)."""
+    page, _, query = view.partition("?")
+    return page, dict(parse_qsl(query))
+
+
+def view_name(view: str) -> str:
+    """How the report names a view: `contacts`, `contacts · 应结尽结`."""
+    page, params = split_view(view)
+    return " · ".join([page.removesuffix(".py"), *params.values()])
 
 
 def _status(field: str, pid: int | str = "self") -> int | None:

@@ -1,4 +1,4 @@
-"""The naive baseline: each page's headline figures computed the way most dashboards are
+"""The naive baseline: each page's (and tab's) headline figures computed the way most dashboards are
 written, by loading whole tables into pandas (`pd.read_sql_table`) and filtering and grouping
 there. Province, the whole year, the same rules as the dashboard.
 
@@ -32,6 +32,7 @@ class Tables:
     def __init__(self, engine) -> None:
         self.engine = engine
         self._read: dict[str, pd.DataFrame] = {}
+        self.made: dict[str, pd.DataFrame] = {}  # frames derived from them
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self._read:
@@ -197,16 +198,20 @@ def maps(engine, year: int) -> dict:
     }
 
 
-def contacts(engine, year: int) -> dict:
+def _judged(db: Tables, year: int) -> pd.DataFrame:
+    """Every pairing active in the year, judged as the contacts page judges it: remote
+    contacts and visits counted, compliant, on track, at risk, and what is missing by now.
+    Made once per page run."""
+    if "judged" not in db.made:
+        db.made["judged"] = _judge(db, year)
+    return db.made["judged"]
+
+
+def _judge(db: Tables, year: int) -> pd.DataFrame:
     from dashboard.rules import CONTACT_RULE
 
-    db = Tables(engine)
-    day = _as_of(year)
-    std = CONTACT_RULE.standard(day)
+    std = CONTACT_RULE.standard(_as_of(year))
     frame = _pairings(db, year)
-    cadres = db["cadres"]
-    recipients = db["recipients"]
-    pairings = db["pairings"]
     remote = frame["remote"] + (frame["visits"] if std.due.visit_counts_as_contact else 0)
     visits = frame["visits"]
     compliant = (remote >= std.year.remote) & (visits >= std.year.visits)
@@ -220,19 +225,69 @@ def contacts(engine, year: int) -> dict:
         frame["started_on"] > pd.Timestamp(year, 1, 1), pd.Timestamp(year, 1, 1)
     )
     quiet = frame["last_contact"].fillna(since) <= pd.Timestamp(std.quiet_cutoff)
-    at_risk = ~compliant & (pace | quiet)
-    frame = frame.assign(compliant=compliant, on_track=on_track, at_risk=at_risk)
-    frame = frame.merge(
-        cadres[["id", "level", "name", "unit"]],
+    return frame.assign(
+        counted=remote,
+        compliant=compliant,
+        on_track=on_track,
+        at_risk=~compliant & (pace | quiet),
+        missing=(std.due.remote - remote).clip(lower=0) + (std.due.visits - visits).clip(lower=0),
+    )
+
+
+def _contact_counts(db: Tables, year: int) -> dict:
+    """Above the contacts page's tabs, and in its first tab: the counts by area and level."""
+    frame = _judged(db, year).merge(
+        db["cadres"][["id", "level"]], left_on="cadre_id", right_on="id", suffixes=("", "_c")
+    )
+    flags = ["compliant", "on_track", "at_risk"]
+    frame.groupby(["county_code", "level"])[flags].sum()
+    return {
+        "pairings": len(frame),
+        **{flag: int(frame[flag].sum()) for flag in flags},
+        "never_contacted": int(((frame["counted"] + frame["visits"]) == 0).sum()),
+        "never_visited": int((frame["visits"] == 0).sum()),
+    }
+
+
+def _behind_list(db: Tables, year: int) -> dict:
+    """The list of pairings behind or at risk, most missing first, names masked."""
+    from data_access.contacts import LIST_LIMIT
+
+    frame = _judged(db, year)
+    behind = frame[~frame["on_track"] | frame["at_risk"]].sort_values(
+        ["missing", "at_risk", "last_contact", "id"],
+        ascending=[False, False, True, True],
+        na_position="first",
+    )
+    listed = behind.head(LIST_LIMIT).merge(
+        db["cadres"][["id", "code", "name", "level", "unit"]],
         left_on="cadre_id",
         right_on="id",
         suffixes=("", "_cadre"),
     )
-    frame.groupby(["county_code", "level"])[["compliant", "on_track", "at_risk"]].sum()
-    behind = frame[~frame["on_track"] | frame["at_risk"]].sort_values("last_contact").head(3000)
-    behind.merge(recipients[["id", "name"]], left_on="recipient_id", right_on="id")
-    # Coverage (应结尽结) on the as-of day.
-    stamp = pd.Timestamp(day)
+    names = db["recipients"].set_index("id")["name"]
+    listed["recipient"] = listed["recipient_id"].map(names).str[0] + "*"
+    return {"listed": len(behind), "first_pairing": int(listed["id"].iloc[0])}
+
+
+def _trend(db: Tables, year: int) -> dict:
+    """Contacts per month and channel, January to the as-of day."""
+    day = pd.Timestamp(_as_of(year))
+    found = db["contacts"]
+    found = found[
+        (found["contacted_on"] >= pd.Timestamp(year, 1, 1)) & (found["contacted_on"] <= day)
+    ]
+    by_month = found.groupby([found["contacted_on"].dt.month, "channel"]).size()
+    return {
+        "contacts": int(by_month.sum()),
+        "visits": int(by_month.xs("visit", level="channel").sum()),
+    }
+
+
+def _coverage(db: Tables, year: int) -> dict:
+    """应结尽结 on the as-of day: eligible people and serving cadres without an active pairing."""
+    stamp = pd.Timestamp(_as_of(year))
+    pairings, recipients, cadres = db["pairings"], db["recipients"], db["cadres"]
     active = pairings[
         (pairings["started_on"] <= stamp)
         & (pairings["ended_on"].isna() | (pairings["ended_on"] >= stamp))
@@ -241,33 +296,48 @@ def contacts(engine, year: int) -> dict:
     unpaired = eligible[~eligible["id"].isin(active["recipient_id"])]
     serving = cadres[cadres["active"].astype(bool)]
     idle = serving[~serving["id"].isin(active["cadre_id"])]
-    return {
-        "pairings": len(frame),
-        "compliant": int(compliant.sum()),
-        "on_track": int(on_track.sum()),
-        "at_risk": int(at_risk.sum()),
-        "never_contacted": int(((remote + visits) == 0).sum()),
-        "never_visited": int((visits == 0).sum()),
-        "recipients_unpaired": len(unpaired),
-        "cadres_unpaired": len(idle),
-    }
+    unpaired.groupby("county_code").size()
+    idle.groupby("county_code").size()
+    return {"recipients_unpaired": len(unpaired), "cadres_unpaired": len(idle)}
+
+
+def _contacts_view(tab: Callable[[Tables, int], dict] | None = None):
+    """The contacts page open on a tab: the counts above the tabs (shown on every tab) and
+    what the tab shows."""
+
+    def baseline(engine, year: int) -> dict:
+        db = Tables(engine)
+        return {**_contact_counts(db, year), **(tab(db, year) if tab else {})}
+
+    return baseline
+
+
+def _tab(key: str) -> str:
+    """The view name of one of the contacts page's tabs (the report names views this way)."""
+    from dashboard.i18n import t
+
+    return f"contacts · {t(key, 'zh')}"
 
 
 BASELINES: dict[str, Callable[[object, int], dict]] = {
     "overview": overview,
     "budget": budget,
     "maps": maps,
-    "contacts": contacts,
+    "contacts": _contacts_view(),
+    _tab("ct_tab_list"): _contacts_view(_behind_list),
+    _tab("ct_tab_trend"): _contacts_view(_trend),
+    _tab("ct_tab_coverage"): _contacts_view(_coverage),
 }
-# The data and admin pages list import batches and users: small tables that a page reads the
-# same way whichever way it is written, so they have no naive baseline to compare with.
+# The data and admin pages list import batches and users, and a cadre's record is one cadre's
+# contacts: small reads that a page does the same way whichever way it is written, so they
+# have no naive baseline to compare with.
 
 
 # --- the same figures from the dashboard's data layer -------------------------------------------
 
 
 def figures(engine, page: str, year: int) -> dict | None:
-    """The page's headline figures as the dashboard's own queries give them (None for a page
+    """The view's headline figures as the dashboard's own queries give them (None for a view
     this module does not know)."""
     from dashboard.rules import CONTACT_RULE
     from data_access import budget as budget_q
@@ -307,15 +377,24 @@ def figures(engine, page: str, year: int) -> dict | None:
             "love_hut_target": int(kind.loc["love_hut", "target"]),
             "day_care_operating": int(kind.loc["day_care", "operating"]),
         }
-    if page == "contacts":
-        counts = contacts_q.compliance_counts(engine, PROVINCE, flt, CONTACT_RULE.standard(day))
+    if not page.startswith("contacts"):
+        return None
+    std = CONTACT_RULE.standard(day)
+    counts = contacts_q.compliance_counts(engine, PROVINCE, flt, std)
+    columns = ["pairings", "compliant", "on_track", "at_risk", "never_contacted", "never_visited"]
+    out = {k: int(v) for k, v in counts[columns].sum().items()}
+    if page == _tab("ct_tab_list"):
+        listed = contacts_q.behind_or_at_risk(engine, PROVINCE, flt, std)
+        out["listed"] = int(listed["total"].iloc[0])
+        out["first_pairing"] = int(listed["pairing_id"].iloc[0])
+    elif page == _tab("ct_tab_trend"):
+        by_month = contacts_q.contacts_by_month(engine, PROVINCE, flt)
+        out["contacts"] = int(by_month["contacts"].sum())
+        out["visits"] = int(by_month.loc[by_month["channel"] == "visit", "contacts"].sum())
+    elif page == _tab("ct_tab_coverage"):
         coverage = contacts_q.pairing_coverage(engine, PROVINCE, flt, day)
-        total = counts[
-            ["pairings", "compliant", "on_track", "at_risk", "never_contacted", "never_visited"]
-        ].sum()
-        return {
-            **{k: int(v) for k, v in total.items()},
-            "recipients_unpaired": int(coverage["recipients_unpaired"].sum()),
-            "cadres_unpaired": int(coverage["cadres_unpaired"].sum()),
-        }
-    return None
+        out["recipients_unpaired"] = int(coverage["recipients_unpaired"].sum())
+        out["cadres_unpaired"] = int(coverage["cadres_unpaired"].sum())
+    elif page != "contacts":
+        return None  # a cadre's record: no baseline
+    return out

@@ -1,7 +1,10 @@
 """One measurement in a fresh process, so that its peak memory is its own:
 
-    python -m benchmarks.probe page  URL PAGE_FILE RUNS OUT.json
-    python -m benchmarks.probe naive URL PAGE_FILE RUNS OUT.json
+    python -m benchmarks.probe page  URL VIEW RUNS OUT.json
+    python -m benchmarks.probe naive URL VIEW RUNS OUT.json
+
+A VIEW is a page file, or a page file and the tab it opens on as in a link
+(`contacts.py?ct_tab=应结尽结`): a page whose tabs run only when open is measured once per tab.
 
 `page` runs the whole app (navigation, sidebar, the page) through Streamlit's AppTest, as the
 server would run it for one viewer:
@@ -19,7 +22,8 @@ server would run it for one viewer:
   cursor.execute alone (SQLite steps a statement to its first row there; the rest is fetched
   later, so `execute` alone undercounts);
 - messages: every element of the run's tree serialised (`element.proto.SerializeToString()`),
-  the largest and the sum.
+  the largest and the sum;
+- tabs: the page's tabs that run only when open (bound to the URL), to be measured as views.
 
 `naive` computes the same page's headline figures with benchmarks.naive (whole tables into
 pandas): the first run gives the memory figures, then RUNS timed runs.
@@ -42,7 +46,7 @@ import time
 import traceback
 from pathlib import Path
 
-from benchmarks.env import APP, PAGES, peak_rss, reset_peak, rss
+from benchmarks.env import APP, PAGES, peak_rss, reset_peak, rss, split_view, view_name
 
 TIMEOUT = 900  # seconds an AppTest run may take (a loaded machine at province scale)
 WARM_PREFECTURES = ("620100", "620500")  # 兰州市, 天水市
@@ -168,6 +172,19 @@ def messages(at) -> dict:
     return {"largest": largest, "largest_kind": kind, "total": total, "elements": count}
 
 
+def lazy_tabs(at) -> list[tuple[str, list[str]]]:
+    """(query parameter, labels) of each st.tabs on the page that runs only its open tab."""
+    found = []
+    for node in at._tree:
+        proto = getattr(node, "proto", None)
+        if type(proto).__name__ != "Block" or proto.WhichOneof("type") != "tab_container":
+            continue
+        if proto.tab_container.query_param_key:
+            labels = [tab.label for tab in node.children.values()]
+            found.append((proto.tab_container.query_param_key, labels))
+    return found
+
+
 def _problems(at) -> list[str]:
     found = [f"exception: {e.value}" for e in at.exception]
     found += [f"error: {e.value}" for e in at.error]
@@ -180,7 +197,7 @@ def _timed_run(at) -> float:
     return time.perf_counter() - start
 
 
-def page_probe(url: str, page: str, runs: int) -> dict:
+def page_probe(url: str, view: str, runs: int) -> dict:
     os.environ["DASHBOARD_DB_URL"] = url
     _preload()
     import streamlit as st
@@ -192,12 +209,15 @@ def page_probe(url: str, page: str, runs: int) -> dict:
     layer = DataLayerClock()
     layer.install()
     cursor = CursorClock(db.engine_for(url))
-    out: dict = {"page": page, "problems": []}
+    out: dict = {"page": view, "problems": []}
+    page, params = split_view(view)
 
     gc.collect()
     before = rss()
     reset_peak()
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, value in params.items():
+        at.query_params[key] = value
     at.switch_page(str(PAGES / page))
     out["first"] = _timed_run(at)
     peak = peak_rss()
@@ -205,6 +225,7 @@ def page_probe(url: str, page: str, runs: int) -> dict:
     out["work_memory"] = peak - before if peak and before else None
     out["problems"] += _problems(at)
     out["title"] = at.title[0].value if len(at.title) else None
+    out["tabs"] = lazy_tabs(at)
 
     cold, warm, sql, execute, statements, calls, warm_sql = [], [], [], [], [], [], []
     largest = {"largest": 0, "largest_kind": "", "total": 0, "elements": 0}
@@ -257,15 +278,14 @@ def page_probe(url: str, page: str, runs: int) -> dict:
     return out
 
 
-def naive_probe(url: str, page: str, runs: int, year: int) -> dict:
+def naive_probe(url: str, view: str, runs: int, year: int) -> dict:
     from sqlalchemy import create_engine
 
     from benchmarks import naive
 
-    stem = Path(page).stem
-    baseline = naive.BASELINES.get(stem)
+    baseline = naive.BASELINES.get(view_name(view))
     if baseline is None:
-        return {"page": page, "naive": False}
+        return {"page": view, "naive": False}
     engine = create_engine(url)
     gc.collect()
     before = rss()
@@ -282,7 +302,7 @@ def naive_probe(url: str, page: str, runs: int, year: int) -> dict:
         times.append(time.perf_counter() - start)
     engine.dispose()
     return {
-        "page": page,
+        "page": view,
         "naive": True,
         "first": first,
         "times": times,

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import env
+from dashboard.i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,13 +40,16 @@ def test_benchmark_writes_a_row_per_page(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     text = out.read_text("utf-8")
     assert "## sqlite · demo" in text and "Streamlit" in text
-    rows = {row[0].split()[0]: row for row in table_rows(text, "### Pages")}
+    # A row per view, named as "page" or "page · tab", then the page's title.
+    rows = {row[0].rsplit(" ", 1)[0]: row for row in table_rows(text, "### Pages")}
     pages = [p.removesuffix(".py") for p in env.pages()]
-    assert sorted(rows) == sorted(pages)
+    tabs = [f"contacts · {t(key, 'zh')}" for key in ("ct_tab_list", "ct_tab_coverage")]
+    assert set(rows) >= {*pages, *tabs}
+    assert all(view in pages or view.startswith("contacts · ") for view in rows)
     for page, row in rows.items():
         cold, warm = row[1], row[2]
         assert re.fullmatch(r"\d+\.\d\d", cold) and re.fullmatch(r"\d+\.\d\d", warm), (page, row)
-    for page in ("overview", "contacts"):  # pages with a naive baseline say that it agrees
-        assert rows[page][-1] == "yes", rows[page]
+    for view in ("overview", "contacts", *tabs):  # views with a naive baseline: it agrees
+        assert rows[view][-1] == "yes", rows[view]
     targets = table_rows(text, "### Targets")
     assert any(t[0].startswith("warm rerun") for t in targets)
