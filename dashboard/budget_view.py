@@ -130,18 +130,18 @@ def measures_table(
     """The ten measures (from `queries.budget_by_measure`) with their money against time
     progress and their indicators. A measure without budget lines keeps its row and its
     indicators, with no money and no rate (never a misleading 0 %)."""
+    texts: dict[int, list[str]] = {}
+    for r in indicators.to_dict("records"):
+        name = r["name_zh"] if lang == "zh" else r["name_en"]
+        texts.setdefault(r["measure_id"], []).append(f"{name} {indicator_progress_text(r, lang)}")
     rows = []
     for m in measures.itertuples(index=False):
-        own = indicators[indicators["measure_id"] == m.measure_id]
         rows.append(
             {
                 t("measure", lang): measure_label(m.measure_id, _name(m, lang)),
                 t("bud_lines_count", lang): int(m.lines),
                 **_cells(m, progress, lang, unit, has_money=bool(m.lines)),
-                t("indicators", lang): "；".join(
-                    f"{_name(r, lang)} {indicator_progress_text(r, lang)}"
-                    for _, r in own.iterrows()
-                ),
+                t("indicators", lang): "；".join(texts.get(m.measure_id, [])),
             }
         )
     return pd.DataFrame(rows)
