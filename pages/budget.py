@@ -160,8 +160,9 @@ else:
 
 MONEY_COLUMNS = money_columns(lang)
 shown_indicators = indicators[indicators["measure_id"] == measure_id] if measure_id else indicators
-# The downloads' tables, in full yuan: each made when a download is clicked, not on every rerun.
-export_sheets = {}  # title → a function making the table
+# The downloads' tables in full yuan, title → a function making the table: made when a
+# download is clicked, not on every rerun.
+export_sheets = {}
 
 if not measure_id:
     st.subheader(t("measures_table", lang))

@@ -115,12 +115,14 @@ def list_tab() -> None:
         t("ct_level", lang),
         [None, *CADRE_LEVELS],
         key="ct_level",
+        persist_state="page",
         format_func=lambda v: t("ct_all", lang) if v is None else view.level_name(v, lang),
     )
     missing = f2.selectbox(
         t("ct_missing_filter", lang),
         [None, *contacts.MISSING],
         key="ct_missing",
+        persist_state="page",
         format_func=lambda v: t("ct_all", lang) if v is None else t(f"ct_missing_opt_{v}", lang),
     )
     behind = query(contacts.behind_or_at_risk, scope, flt, std, level, missing)
@@ -158,6 +160,7 @@ def cadre_tab() -> None:
             t("ct_choose_cadre", lang),
             list(options),
             key="ct_cadre",
+            persist_state="page",
             format_func=lambda i: options.get(i, str(i)),
         )
         st.markdown(f"**{t('ct_cadre_pairings', lang)}**")
@@ -237,7 +240,7 @@ def coverage_tab() -> None:
 
 
 # Only the open tab runs its queries and draws (a tab opened later runs then); the open tab is
-# in the URL, so a shared link opens on it.
+# in the URL, so a shared link opens on it. A tab's choices are kept while another is open.
 TABS = {
     "ct_tab_compliance": compliance_tab,
     "ct_tab_list": list_tab,

@@ -112,6 +112,13 @@ def test_behind_list_filters(app):
     visits = behind_list(at)
     assert 0 < len(visits) < len(everyone)
     assert visits["欠缺"].str.contains("入户差").all()
+    # Another tab and back: the list keeps its filter.
+    at.query_params["ct_tab"] = TREND
+    at.run()
+    at.query_params["ct_tab"] = LIST
+    at.run()
+    assert at.selectbox(key="ct_missing").value == "visits"
+    assert len(behind_list(at)) == len(visits)
 
 
 def test_cadre_timeline_lists_every_contact(app, engine):
