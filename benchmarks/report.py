@@ -383,13 +383,17 @@ def _why(p: PageResult, counts: dict[str, int]) -> list[str]:
     return out
 
 
+def _ms(x: float | None) -> str:
+    return "—" if x is None else f"{x * 1000:.0f} ms"
+
+
 def _over_sql(p: PageResult) -> str:
-    """What a page over the page-time ratio spends besides its SQL."""
+    """What a page over the page-time ratio spends besides its SQL (in ms: these are small)."""
     return (
-        f"`{p.name}` spends {p.sql:.2f} s of its {p.cold:.2f} s cold run in SQL; the other "
-        f"{p.cold - p.sql:.2f} s are Python, pandas and Streamlit drawing the page. Within "
-        f"{PAGE_OVER_SQL_MAX}× its SQL it would have {(PAGE_OVER_SQL_MAX - 1) * p.sql:.2f} s to draw "
-        f"what takes {_s(p.warm)} s with every query cached (its warm run)."
+        f"`{p.name}` spends {_ms(p.sql)} of its {_ms(p.cold)} cold run in SQL; the other "
+        f"{_ms(p.cold - p.sql)} are Python, pandas and Streamlit drawing the page. Within "
+        f"{PAGE_OVER_SQL_MAX}× its SQL it would have {_ms((PAGE_OVER_SQL_MAX - 1) * p.sql)} to "
+        f"draw what takes {_ms(p.warm)} with every query cached (its warm run)."
     )
 
 
