@@ -7,6 +7,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from benchmarks.env import MB, view_name
+from dashboard.i18n import t
 
 # Targets (province scale, medians of repeated runs).
 WARM_MAX_S = 0.3
@@ -373,13 +374,19 @@ def _why(p: PageResult, counts: dict[str, int]) -> list[str]:
             "times faster or five times smaller than that. The page's SQL takes "
             f"{_s(p.sql)} s; its time goes to drawing the deck, the tables and the chart."
         )
-    if p.name.startswith("contacts · ") and slow:
-        out.append(
-            f"`{p.name}`: the view judges all {counts.get('pairings', 0):,} pairings twice, for "
-            "the counts above the tabs and for what the tab lists, and draws up to 3,000 rows; "
-            f"its SQL ({_s(p.sql)} s) is {_x(p.faster_data)} faster than the baseline, the "
-            f"whole view {_x(p.faster)}."
-        )
+    does = {
+        "ct_tab_list": "ranks every pairing behind or at risk by what is missing and lists up "
+        "to 3,000 of them",
+        "ct_tab_coverage": "checks every eligible person and serving cadre for an active "
+        "pairing twice (the counts by area; the two lists of up to 3,000)",
+    }
+    for key, text in does.items():
+        if p.name == f"contacts · {t(key, 'zh')}" and slow:
+            out.append(
+                f"`{p.name}`: the view judges all {counts.get('pairings', 0):,} pairings for the "
+                f"counts above the tabs, then {text}; its SQL ({_s(p.sql)} s) is "
+                f"{_x(p.faster_data)} faster than the baseline, the whole view {_x(p.faster)}."
+            )
     return out
 
 
