@@ -172,10 +172,11 @@ def messages(at) -> dict:
     return {"largest": largest, "largest_kind": kind, "total": total, "elements": count}
 
 
-def lazy_tabs(at) -> list[tuple[str, list[str]]]:
-    """(query parameter, labels) of each st.tabs on the page that runs only its open tab."""
+def lazy_tabs(tree) -> list[tuple[str, list[str]]]:
+    """(query parameter, labels) of each st.tabs in an AppTest's element tree that runs only
+    its open tab (bound to the URL). The tests' page walks open each tab with it too."""
     found = []
-    for node in at._tree:
+    for node in tree:
         proto = getattr(node, "proto", None)
         if type(proto).__name__ != "Block" or proto.WhichOneof("type") != "tab_container":
             continue
@@ -225,7 +226,7 @@ def page_probe(url: str, view: str, runs: int) -> dict:
     out["work_memory"] = peak - before if peak and before else None
     out["problems"] += _problems(at)
     out["title"] = at.title[0].value if len(at.title) else None
-    out["tabs"] = lazy_tabs(at)
+    out["tabs"] = lazy_tabs(at._tree)
 
     cold, warm, sql, execute, statements, calls, warm_sql = [], [], [], [], [], [], []
     largest = {"largest": 0, "largest_kind": "", "total": 0, "elements": 0}

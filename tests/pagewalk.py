@@ -9,6 +9,8 @@ import zipfile
 
 from google.protobuf import text_format
 
+from benchmarks.probe import lazy_tabs
+
 
 def rendered_texts(node) -> list[str]:
     """Every piece of text an element carries: tables as CSV, charts as their JSON, the rest
@@ -24,20 +26,6 @@ def rendered_texts(node) -> list[str]:
     for child in getattr(node, "children", {}).values():
         out.extend(rendered_texts(child))
     return out
-
-
-def lazy_tabs(tree) -> list[tuple[str, list[str]]]:
-    """(query parameter, labels) of every st.tabs that runs only its open tab (bound to the
-    URL)."""
-    found = []
-    for node in tree:
-        proto = getattr(node, "proto", None)
-        if type(proto).__name__ != "Block" or proto.WhichOneof("type") != "tab_container":
-            continue
-        if proto.tab_container.query_param_key:
-            labels = [tab.label for tab in node.children.values()]
-            found.append((proto.tab_container.query_param_key, labels))
-    return found
 
 
 def every_tab_text(at) -> list[str]:
