@@ -175,6 +175,25 @@ def _worst(pages: list[PageResult], value, higher_is_worse: bool = True):
 # --- targets ----------------------------------------------------------------------------------
 
 
+def _ratio_check(pages, label: str, value_of, limit: float, higher_is_worse: bool) -> Check:
+    """A ratio target over the pages that have the ratio: the worst page, and every page past
+    the limit (over it, or under it where higher is better)."""
+    known = [p for p in pages if value_of(p) is not None]
+    past = [
+        p.name for p in known if (value_of(p) > limit if higher_is_worse else value_of(p) < limit)
+    ]
+    value, page = _worst(known, value_of, higher_is_worse)
+    if page is None:
+        return Check(label, "—", None)
+    word = ("highest", "over") if higher_is_worse else ("lowest", "under")
+    return Check(
+        label,
+        f"{word[0]} {value:.1f}× ({page.name})"
+        + (f"; {word[1]} on {', '.join(past)}" if past else ""),
+        not past,
+    )
+
+
 def checks(run: BackendRun) -> list[Check]:
     pages = [p for p in run.pages if not p.failed]
     out = []
@@ -195,45 +214,27 @@ def checks(run: BackendRun) -> list[Check]:
                 None if page is None else not over,
             )
         )
-    over = [p for p in pages if p.over_sql is not None]
-    missed = [p.name for p in over if p.over_sql > PAGE_OVER_SQL_MAX]
-    value, page = _worst(over, lambda p: p.over_sql)
-    out.append(
-        Check(
+    for label, value_of, limit, higher_is_worse in (
+        (
             f"page time ≤ {PAGE_OVER_SQL_MAX} × its SQL (cold)",
-            "—"
-            if page is None
-            else f"highest {value:.1f}× ({page.name})"
-            + (f"; over on {', '.join(missed)}" if missed else ""),
-            None if page is None else not missed,
-        )
-    )
-    compared = [p for p in pages if p.faster is not None]
-    missed = [p.name for p in compared if p.faster < FASTER_MIN]
-    value, page = _worst(compared, lambda p: p.faster, higher_is_worse=False)
-    out.append(
-        Check(
+            lambda p: p.over_sql,
+            PAGE_OVER_SQL_MAX,
+            True,
+        ),
+        (
             f"≥ {FASTER_MIN:g}× faster than the naive baseline (cold)",
-            "—"
-            if page is None
-            else f"lowest {value:.1f}× ({page.name})"
-            + (f"; under on {', '.join(missed)}" if missed else ""),
-            None if page is None else not missed,
-        )
-    )
-    compared = [p for p in pages if p.less_memory is not None]
-    missed = [p.name for p in compared if p.less_memory < LESS_MEMORY_MIN]
-    value, page = _worst(compared, lambda p: p.less_memory, higher_is_worse=False)
-    out.append(
-        Check(
+            lambda p: p.faster,
+            FASTER_MIN,
+            False,
+        ),
+        (
             f"≥ {LESS_MEMORY_MIN:g}× less memory than the naive baseline (cold)",
-            "—"
-            if page is None
-            else f"lowest {value:.1f}× ({page.name})"
-            + (f"; under on {', '.join(missed)}" if missed else ""),
-            None if page is None else not missed,
-        )
-    )
+            lambda p: p.less_memory,
+            LESS_MEMORY_MIN,
+            False,
+        ),
+    ):
+        out.append(_ratio_check(pages, label, value_of, limit, higher_is_worse))
     value, page = _worst(pages, lambda p: p.largest)
     out.append(
         Check(

@@ -21,9 +21,12 @@ from urllib.parse import quote
 
 from benchmarks.env import ROOT, peak_rss, rss
 
+# Debian's headless shell makes no requests of its own; the full browser does (to Google hosts,
+# unseen by Playwright's routing), which the host-resolver rule below sends nowhere. The browser
+# tests (tests/browser) use the same binaries and switches.
 CHROMIUM = (
     "/usr/lib/chromium/chromium-headless-shell",
-    "/usr/lib/chromium/chromium",
+    "/usr/lib/chromium/chromium",  # the binary behind Debian's /usr/bin/chromium wrapper script
     "/usr/bin/chromium",
 )
 CHROMIUM_ARGS = [

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.sessions import CHROMIUM_ARGS
 from data_access import db, demo
 
 from .harness import (
-    CHROMIUM_ARGS,
     REPORT,
     ROOT,
     SCREENSHOTS,

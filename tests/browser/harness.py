@@ -19,38 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from benchmarks.sessions import CHROMIUM, SETTLED_JS
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 SIZES = ((1440, 900), (1920, 1080))
 
-# Debian's headless shell makes no requests of its own; the full browser does (to Google hosts,
-# unseen by Playwright's routing), which the host-resolver rule below sends nowhere.
-CHROMIUM_CANDIDATES = (
-    "/usr/lib/chromium/chromium-headless-shell",
-    "/usr/lib/chromium/chromium",  # the binary behind Debian's /usr/bin/chromium wrapper script
-    "/usr/bin/chromium",
-)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
-
 CONNECTED = "[data-testid='stApp'][data-test-connection-state='CONNECTED']"
 NOT_RUNNING = "[data-testid='stApp'][data-test-script-state='notRunning']"
-SETTLED_JS = """() => {
-    const app = document.querySelector("[data-testid='stApp']");
-    return !!app
-        && app.getAttribute('data-test-connection-state') === 'CONNECTED'
-        && app.getAttribute('data-test-script-state') === 'notRunning'
-        && !document.querySelector("[data-testid='stSkeleton']")
-        && !document.querySelector("[data-stale='true']");
-}"""
 NAV_LINKS = '[data-testid="stSidebarNav"] a'
 
 # What each page must show: (what a person would call it, CSS selector of the drawn element).
@@ -90,7 +66,7 @@ def find_chromium() -> str | None:
     named = os.environ.get("DASHBOARD_CHROMIUM")
     if named:
         return named if os.access(named, os.X_OK) else None
-    for candidate in CHROMIUM_CANDIDATES:
+    for candidate in CHROMIUM:  # Debian's binaries (benchmarks/sessions.py)
         if os.access(candidate, os.X_OK):
             return candidate
     return shutil.which("chromium") or shutil.which("chromium-browser")
