@@ -107,8 +107,13 @@ def cmd_import(args) -> int:
     if outcome.refusal:
         print(f"错误：{outcome.message()}", file=sys.stderr)
         return 2
-    if outcome.written:
-        users.audit(engine, user, "import", f"{ledger.name} {path.name} {outcome.status}")
+    if outcome.written or outcome.dry_run:
+        users.audit(
+            engine,
+            user,
+            "import" if outcome.written else "dry_run",
+            import_view.audit_detail(outcome),
+        )
     print(f"{ledger.title}：{path.name}（{outcome.file_format}）")
     for p in outcome.problems[:50]:
         where = f"第 {p.row} 行" if p.row else "文件"

@@ -64,6 +64,16 @@ def counts(outcome: Outcome) -> dict[str, int]:
     }
 
 
+def audit_detail(outcome: Outcome) -> str:
+    """What the audit log keeps of an import or a dry run: ledger, file, result and counts
+    (never a cell of the file)."""
+    return (
+        f"{outcome.ledger} {outcome.file_name} {outcome.status} "
+        f"共{outcome.rows_total} 新增{outcome.added} 变更{outcome.changed} "
+        f"不变{outcome.unchanged} 有错误{outcome.rejected} sha256:{outcome.sha256[:16]}"
+    )
+
+
 def problems_frame(problems: Iterable[Problem], lang: str = "zh") -> pd.DataFrame:
     """One line per problem: row as the user sees it, column, value, reason, level."""
     columns = [

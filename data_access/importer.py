@@ -37,7 +37,7 @@ import pandas as pd
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import iterparse as safe_iterparse
-from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, true
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from data_access import geography
@@ -966,6 +966,17 @@ def _ids_by_code(conn: Connection, model, codes: Iterable[str]) -> dict[str, int
     return found
 
 
+def _placed(conn: Connection, model, codes: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """Records by code: code → (id, county)."""
+    found: dict[str, tuple[int, str]] = {}
+    for chunk in _chunks(sorted(set(codes))):
+        for code, id_, county in conn.execute(
+            select(model.code, model.id, model.county_code).where(model.code.in_(chunk))
+        ):
+            found[code] = (id_, county)
+    return found
+
+
 @dataclass
 class _Context:
     conn: Connection
@@ -976,11 +987,33 @@ class _Context:
     today: dt.date
 
 
+# Scope on writes. A row is refused when the area it gives, the record it would change, or a
+# record it refers to lies outside the viewer's scope. What the refusal says never depends on
+# what the other record holds: a record elsewhere that the row refers to reads exactly like a
+# code that exists nowhere, and a code already used elsewhere says only that (codes are unique
+# in the whole province, so such a row can neither be added nor change the other record).
+OUTSIDE_AREA = "超出您的管辖范围，不能导入其他地区的数据"
+OUTSIDE_RECORD = (
+    "此编码已被您管辖范围以外的记录使用，不能在此导入或修改；请核对编码，或请上级残联处理"
+)
+OUTSIDE_ID_NUMBER = "此身份证号已登记在您管辖范围以外的对象名下，请与上级残联核实"
+
+
+def _allows(ctx: _Context, county: str) -> bool:
+    return ctx.scope.allows(prefecture_of(county), county)
+
+
 def _in_scope(ctx: _Context, rec: _Rec, county: str, key: str) -> bool:
-    if ctx.scope.allows(prefecture_of(county), county):
+    if _allows(ctx, county):
         return True
-    ctx.check.error(rec, key, "超出您的管辖范围，不能导入其他地区的数据")
+    ctx.check.error(rec, key, OUTSIDE_AREA)
     return False
+
+
+def _unknown(ctx: _Context, what: str, ledger_title: str) -> str:
+    """The reason for a code that names no record the viewer may use."""
+    within = "" if ctx.scope == PROVINCE else "，或不在您的管辖范围内"
+    return f"未知的{what}编码{within}（请先导入{ledger_title}）"
 
 
 def _dates(ctx: _Context, rec: _Rec, key: str, what: str) -> None:
@@ -1004,6 +1037,9 @@ class _Ops:
     fields: tuple[str, ...]  # database fields written (key fields included)
     optional: dict[str, str]  # database field → column key: left alone if the column is absent
     defaults: dict[str, object]
+    # The stored field that places a record in an area: a row may change a stored record only
+    # where that area is in the viewer's scope. None: the record lies where a reference puts it.
+    area: str | None = "county_code"
 
 
 OPS = {
@@ -1072,6 +1108,7 @@ OPS = {
         ("cadre_id", "recipient_id", "started_on", "ended_on"),
         {"ended_on": "ended_on"},
         {},
+        area=None,  # in its recipient's area: the recipient must be in scope (_resolve_people)
     ),
     "contacts": _Ops(
         Contact,
@@ -1138,12 +1175,18 @@ def _resolve(ctx: _Context, recs: list[_Rec]) -> None:
                 rec.values["grade"] = int(rec.values["grade"])
         hashes = {rec.values["id_hash"]: rec for rec in recs if rec.values.get("id_hash")}
         for chunk in _chunks(sorted(hashes)):
-            for code, digest in conn.execute(
-                select(Recipient.code, Recipient.id_hash).where(Recipient.id_hash.in_(chunk))
+            for code, digest, county in conn.execute(
+                select(Recipient.code, Recipient.id_hash, Recipient.county_code).where(
+                    Recipient.id_hash.in_(chunk)
+                )
             ):
                 rec = hashes[digest]
-                if rec.values.get("code") != code:
+                if rec.values.get("code") == code:
+                    continue
+                if _allows(ctx, county):
                     check.error(rec, "id_number", f"此身份证号已登记在对象“{code}”名下")
+                else:
+                    check.error(rec, "id_number", OUTSIDE_ID_NUMBER)
         seen: dict[str, int] = {}
         for rec in recs:
             digest = rec.values.get("id_hash")
@@ -1152,32 +1195,7 @@ def _resolve(ctx: _Context, recs: list[_Rec]) -> None:
             elif digest:
                 seen[digest] = rec.row
     elif name in ("pairings", "contacts"):
-        cadres = _ids_by_code(
-            conn, Cadre, (r.values["cadre_code"] for r in recs if check.ok(r, "cadre_code"))
-        )
-        codes = {r.values["recipient_code"] for r in recs if check.ok(r, "recipient_code")}
-        recipients: dict[str, tuple[int, str]] = {}
-        for chunk in _chunks(sorted(codes)):
-            for code, rid, county in conn.execute(
-                select(Recipient.code, Recipient.id, Recipient.county_code).where(
-                    Recipient.code.in_(chunk)
-                )
-            ):
-                recipients[code] = (rid, county)
-        for rec in recs:
-            if check.ok(rec, "cadre_code"):
-                if rec.values["cadre_code"] in cadres:
-                    rec.values["cadre_id"] = cadres[rec.values["cadre_code"]]
-                else:
-                    check.error(rec, "cadre_code", "未知的干部编码（请先导入干部名册）")
-            if check.ok(rec, "recipient_code"):
-                found = recipients.get(rec.values["recipient_code"])
-                if found is None:
-                    check.error(
-                        rec, "recipient_code", "未知的对象编码（请先导入困难重度残疾人名册）"
-                    )
-                elif _in_scope(ctx, rec, found[1], "recipient_code"):
-                    rec.values["recipient_id"], rec.values["county_code"] = found
+        _resolve_people(ctx, recs)
         if name == "pairings":
             for rec in recs:
                 start, end = rec.values.get("started_on"), rec.values.get("ended_on")
@@ -1218,6 +1236,45 @@ def _resolve(ctx: _Context, recs: list[_Rec]) -> None:
                 value = rec.values.get("value")
                 if ind.kind == "rate" and value is not None and value > 100:
                     check.error(rec, "value", "比率类指标的完成值应在 0–100（%）之间")
+
+
+def _resolve_people(ctx: _Context, recs: list[_Rec]) -> None:
+    """The cadre and the recipient a pairing or a contact names, as ids. Both must be in the
+    viewer's scope; the one exception is a cadre of another area already paired with a recipient
+    inside the scope (say a prefecture cadre paired in one of its counties): that pairing lies
+    in the recipient's area and already shows the cadre there."""
+    conn, check = ctx.conn, ctx.check
+    cadres = _placed(
+        conn, Cadre, (r.values["cadre_code"] for r in recs if check.ok(r, "cadre_code"))
+    )
+    recipients = _placed(
+        conn, Recipient, (r.values["recipient_code"] for r in recs if check.ok(r, "recipient_code"))
+    )
+    for rec in recs:
+        if check.ok(rec, "recipient_code"):
+            found = recipients.get(rec.values["recipient_code"])
+            if found is None or not _allows(ctx, found[1]):
+                check.error(rec, "recipient_code", _unknown(ctx, "对象", "困难重度残疾人名册"))
+            else:
+                rec.values["recipient_id"], rec.values["county_code"] = found
+    elsewhere = sorted({cid for cid, county in cadres.values() if not _allows(ctx, county)})
+    paired: set[tuple[int, int]] = set()
+    for chunk in _chunks(elsewhere):
+        paired.update(
+            conn.execute(
+                select(Pairing.cadre_id, Pairing.recipient_id).where(Pairing.cadre_id.in_(chunk))
+            ).all()
+        )
+    for rec in recs:
+        if not check.ok(rec, "cadre_code"):
+            continue
+        found = cadres.get(rec.values["cadre_code"])
+        if found is not None and (
+            _allows(ctx, found[1]) or (found[0], rec.values.get("recipient_id")) in paired
+        ):
+            rec.values["cadre_id"] = found[0]
+        else:
+            check.error(rec, "cadre_code", _unknown(ctx, "干部", "干部名册"))
 
 
 def _inside(county: str, lon: Decimal, lat: Decimal) -> bool:
@@ -1390,6 +1447,11 @@ def _compare(ctx: _Context, recs: list[_Rec], layout: _Layout) -> None:
             rec.action = "added"
             continue
         rec.existing_id, stored = found
+        area = OPS[ledger.name].area
+        if area and not _allows(ctx, stored[area]):
+            check.error(rec, ledger.columns[0].key, OUTSIDE_RECORD)
+            rec.action, rec.existing_id = "rejected", None
+            continue
         diffs = [f for f, v in record.items() if not _same(v, stored.get(f))]
         if diffs:
             rec.action = "changed"
@@ -1642,6 +1704,8 @@ def run(
                 imported_by=_clip(user or DEMO_USER, 120),
                 imported_at=dt.datetime.now(dt.UTC),
                 status="partial" if outcome.rejected else "committed",
+                prefecture_code=scope.prefecture,
+                county_code=scope.county,
             )
         ).inserted_primary_key[0]
         _write(conn, ledger, plan, batch_id)
@@ -1693,8 +1757,17 @@ def _meta(conn: Connection, key: str) -> str | None:
 # --- what the page lists ----------------------------------------------------------------------
 
 
-def recent_batches(engine: Engine, limit: int = 50) -> pd.DataFrame:
-    """The latest import batches, newest first."""
+def _batches_within(scope: Scope):
+    """The batches a viewer may see: those imported within their area; the province sees all."""
+    if scope.county:
+        return ImportBatch.county_code == scope.county
+    if scope.prefecture:
+        return ImportBatch.prefecture_code == scope.prefecture
+    return true()
+
+
+def recent_batches(engine: Engine, scope: Scope, limit: int = 50) -> pd.DataFrame:
+    """The latest import batches within the viewer's scope, newest first."""
     stmt = (
         select(
             ImportBatch.id,
@@ -1709,6 +1782,7 @@ def recent_batches(engine: Engine, limit: int = 50) -> pd.DataFrame:
             ImportBatch.imported_at,
             ImportBatch.status,
         )
+        .where(_batches_within(scope))
         .order_by(ImportBatch.id.desc())
         .limit(limit)
     )
@@ -1717,8 +1791,9 @@ def recent_batches(engine: Engine, limit: int = 50) -> pd.DataFrame:
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
-def batch_errors(engine: Engine, batch_id: int) -> pd.DataFrame:
-    """The rows an import batch left out, and its warnings."""
+def batch_errors(engine: Engine, scope: Scope, batch_id: int) -> pd.DataFrame:
+    """The rows an import batch left out, and its warnings; nothing for a batch outside the
+    viewer's scope."""
     stmt = (
         select(
             ImportError_.row_number,
@@ -1726,7 +1801,8 @@ def batch_errors(engine: Engine, batch_id: int) -> pd.DataFrame:
             ImportError_.value,
             ImportError_.reason,
         )
-        .where(ImportError_.batch_id == batch_id)
+        .join(ImportBatch, ImportBatch.id == ImportError_.batch_id)
+        .where(ImportError_.batch_id == batch_id, _batches_within(scope))
         .order_by(ImportError_.row_number, ImportError_.id)
     )
     with engine.connect() as conn:

@@ -379,6 +379,10 @@ class ImportBatch(Base):
     imported_by: Mapped[str] = mapped_column(String(120))
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(12))
+    # The scope of whoever imported (both None: the province): who may list the batch and
+    # download its problem list.
+    prefecture_code: Mapped[str | None] = mapped_column(String(6))
+    county_code: Mapped[str | None] = mapped_column(String(6))
 
 
 class ImportError_(Base):

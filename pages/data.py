@@ -68,7 +68,7 @@ else:
         )
         if result.written:
             data.invalidate()
-            users.audit(data.engine(), identity, "import", f"{name} {file_name} {result.status}")
+            users.audit(data.engine(), identity, "import", import_view.audit_detail(result))
         st.session_state["imp_result"] = (result.status, result.message())
 
     if "imp_result" in st.session_state:
@@ -81,6 +81,11 @@ else:
     else:
         content = upload.getvalue()
         outcome = importer.run(data.engine(), name, content, upload.name, dry_run=True, **args)
+        # The page reruns on every click while a file is chosen: one audit row per file checked.
+        checked = st.session_state.setdefault("imp_dry_runs_audited", set())
+        if (name, outcome.sha256, year) not in checked:
+            users.audit(data.engine(), identity, "dry_run", import_view.audit_detail(outcome))
+            checked.add((name, outcome.sha256, year))
         if outcome.refusal:
             st.error(outcome.message(), icon=":material/block:")
         else:
@@ -125,7 +130,7 @@ else:
             )
 
 st.subheader(t("imp_batches", lang))
-batches = query(importer.recent_batches)
+batches = query(importer.recent_batches, scope)
 if batches.empty:
     st.caption(t("imp_no_batches", lang))
 else:
@@ -136,7 +141,9 @@ else:
         st.download_button(
             t("imp_batch_errors", lang),
             partial(
-                import_view.batch_errors_xlsx, query(importer.batch_errors, int(batch_id)), lang
+                import_view.batch_errors_xlsx,
+                query(importer.batch_errors, scope, int(batch_id)),
+                lang,
             ),
             file_name=f"导入批次{batch_id}问题清单.xlsx",
             mime=import_view.XLSX_MIME,

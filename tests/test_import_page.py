@@ -4,6 +4,7 @@ and a broken file refused in words. Also the command line."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import sqlite3
 import subprocess
@@ -15,7 +16,9 @@ from sqlalchemy import func, select
 
 from data_access import db, importer, ledgers, users
 from data_access.models import Disbursement, ImportBatch
+from data_access.scope import Scope
 from tests.conftest import ROOT
+from tests.pagewalk import rendered_texts
 
 PAGE = "data.py"
 HEADERS = ["预算科目编码", "县区", "支付日期", "金额（元）", "凭证号"]
@@ -140,6 +143,85 @@ def test_clean_file_is_imported_whole(page, page_db):
     assert (batch.rows_added, batch.status, batch.imported_by) == (5, "committed", "演示模式")
     logged = users.audit_log(page_db, action="import").iloc[0]
     assert logged["identity"] == "演示模式" and "七月.xlsx" in logged["detail"]
+
+
+def test_each_file_checked_is_audited_once(page, page_db):
+    rows = [["6.1", "城关区", f"2024-08-{1 + i:02d}", 700, f"D-{i}"] for i in range(3)]
+    at = upload(page(), "八月.xlsx", ledger_file(rows))
+    at.checkbox(key="imp_valid_only").check().run()  # another click: the same file, one row
+    logged = users.audit_log(page_db, action="dry_run")
+    assert len(logged) == 1
+    detail = logged.iloc[0]["detail"]
+    assert logged.iloc[0]["identity"] == "演示模式"
+    assert "disbursements" in detail and "八月.xlsx" in detail and "新增3" in detail
+
+
+def signed_in_page(identity: str):
+    """The 数据管理 page as a signed-in user (sign-in configured, the user in the users table)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=90)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+        "cookie_secret": "x",
+        "client_id": "x",
+        "client_secret": "x",
+        "server_metadata_url": "http://127.0.0.1:9/.well-known/x",
+    }
+    at.user = {"is_logged_in": True, "email": identity}
+    at.switch_page(str(ROOT / "pages" / PAGE)).run()
+    assert not at.exception
+    return at
+
+
+def test_batches_and_their_problem_lists_stay_within_the_area(page_db):
+    # The province, 天水 and 城关区 each import a file with a bad row holding a mobile number.
+    importers = {
+        "省级导入.xlsx": ("admin@gansu.gov.cn", Scope(), "城关区"),
+        "天水导入.xlsx": ("ts@tianshui.gov.cn", Scope(prefecture="620500"), "秦州区"),
+        "城关导入.xlsx": ("cg@lanzhou.gov.cn", Scope(county="620102"), "城关区"),
+    }
+    for n, (file_name, (identity, scope, county)) in enumerate(importers.items()):
+        rows = [["6.1", county, f"2024-09-{1 + i:02d}", 300 + n, f"B-{i}"] for i in range(3)]
+        rows[1][4] = f"1390931{n:04d}" + "X" * 60  # too long: the voucher cell is kept as shown
+        outcome = importer.run(
+            page_db,
+            "disbursements",
+            ledger_file(rows),
+            file_name,
+            dry_run=False,
+            valid_only=True,
+            user=identity,
+            scope=scope,
+            today=dt.date(2024, 12, 31),
+        )
+        assert outcome.written and outcome.rejected == 1, outcome.message()
+    users.save_account(page_db, "cg-staff@lanzhou.gov.cn", "county_staff", "城关区", by="test")
+    users.save_account(page_db, "lz-staff@lanzhou.gov.cn", "prefecture_staff", "兰州市", by="t")
+    seen = {}
+    for identity in ("cg-staff@lanzhou.gov.cn", "lz-staff@lanzhou.gov.cn"):
+        at = signed_in_page(identity)
+        listed = at.dataframe[-1].value
+        seen[identity] = sorted(listed["文件名"])
+        shown = "\n".join(texts for texts in rendered_texts(at._tree))
+        for other in ("省级导入.xlsx", "天水导入.xlsx", "admin@gansu.gov.cn", "ts@tianshui.gov.cn"):
+            assert other not in shown, (identity, other)
+        assert "13909310000" not in shown and "13909310001" not in shown
+        offered = at.selectbox(key="imp_batch").options
+        assert len(offered) == 1
+    assert seen == {
+        "cg-staff@lanzhou.gov.cn": ["城关导入.xlsx"],
+        "lz-staff@lanzhou.gov.cn": ["城关导入.xlsx"],
+    }
+    with page_db.connect() as conn:
+        ids = dict(conn.execute(select(ImportBatch.file_name, ImportBatch.id)).all())
+    # Asked for by number, another area's problem list is empty; the province sees them all.
+    county = Scope(county="620102")
+    assert importer.batch_errors(page_db, county, ids["天水导入.xlsx"]).empty
+    assert importer.batch_errors(page_db, county, ids["省级导入.xlsx"]).empty
+    assert len(importer.batch_errors(page_db, county, ids["城关导入.xlsx"])) == 1
+    assert len(importer.batch_errors(page_db, Scope(), ids["天水导入.xlsx"])) == 1
+    assert len(importer.recent_batches(page_db, Scope(prefecture="620500"))) == 1
 
 
 def test_broken_file_is_refused_in_words(page, page_db):

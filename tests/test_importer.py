@@ -582,6 +582,173 @@ def test_viewer_scope_limits_the_rows(empty_engine):
     assert reasons(outcome) == {(3, "县区"): "超出您的管辖范围，不能导入其他地区的数据"}
 
 
+# Two prefectures' records, imported by the province: 兰州 (城关区) and 天水 (秦州区, 麦积区).
+FACILITY_HEADERS = ["设施编码", "设施类型", "设施名称", "县区", "经度", "纬度", "状态", "状态日期"]
+CADRE_HEADERS = ["干部编码", "姓名", "层级", "单位", "所在县区"]
+RECIPIENT_HEADERS = ["对象编码", "姓名", "身份证号", "县区", "残疾类别", "残疾等级"]
+PAIRING_HEADERS = ["干部编码", "对象编码", "结对日期"]
+CONTACT_HEADERS = ["干部编码", "对象编码", "联系日期", "联系方式"]
+TIANSHUI = Scope(prefecture="620500")
+MAIJI = Scope(county="620503")
+# What the 兰州 records hold, which nothing shown to 天水 may repeat.
+LANZHOU_SECRETS = ["东岗爱心屋", "兰秀英", "省干部甲", "兰州干部", "肢体", "城关"]
+
+
+def id_number(first17: str) -> str:
+    """An identity number with its check digit, as a person's card has it."""
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return (
+        first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
+    )
+
+
+LANZHOU_ID = id_number("62010219700101002")
+
+
+def two_prefectures(engine) -> None:
+    files = {
+        "facilities": (
+            FACILITY_HEADERS,
+            [
+                [
+                    "AXW-620102-01",
+                    "爱心屋",
+                    "东岗爱心屋",
+                    "城关区",
+                    103.834,
+                    36.057,
+                    "运营",
+                    "2024-05-20",
+                ]
+            ],
+        ),
+        "cadres": (
+            CADRE_HEADERS,
+            [
+                ["GS-P-01", "省干部甲", "省级", "甘肃省残疾人联合会", "城关区"],
+                ["LZ-C-01", "兰州干部", "县级", "城关区残疾人联合会", "城关区"],
+                ["TS-C-01", "天水干部", "市级", "天水市残疾人联合会", "秦州区"],
+            ],
+        ),
+        "recipients": (
+            RECIPIENT_HEADERS,
+            [
+                ["LZ-R-01", "兰秀英", LANZHOU_ID, "城关区", "肢体", "一级"],
+                ["TS-R-01", "天秀兰", id_number("62050219700101002"), "秦州区", "视力", "二级"],
+                ["TS-R-02", "麦小花", id_number("62050319700101002"), "麦积区", "听力", "二级"],
+            ],
+        ),
+        "pairings": (
+            PAIRING_HEADERS,
+            [["LZ-C-01", "LZ-R-01", "2024-01-01"], ["TS-C-01", "TS-R-02", "2024-01-01"]],
+        ),
+    }
+    for name, (headers, rows) in files.items():
+        outcome = run(engine, name, csv_bytes(headers, rows), f"{name}.csv")
+        assert outcome.written, outcome.message()
+
+
+def shown(outcome) -> str:
+    """Everything the page and the problem list would show of an outcome."""
+    texts = [outcome.message()]
+    texts += [f"{p.column} {p.value} {p.reason}" for p in outcome.problems]
+    texts += [f"{a.action} {a.key} {a.detail}" for a in outcome.actions]
+    return "\n".join(texts)
+
+
+def test_rows_reaching_into_another_prefecture_are_refused(empty_engine):
+    two_prefectures(empty_engine)
+    before = snapshot(empty_engine)
+    moved_hut = csv_bytes(
+        FACILITY_HEADERS,
+        [["AXW-620102-01", "爱心屋", "秦州新屋", "秦州区", 105.72, 34.58, "暂停", "2024-06-01"]],
+    )
+    moved_people = {
+        "recipients": csv_bytes(
+            RECIPIENT_HEADERS, [["LZ-R-01", "天秀梅", "", "秦州区", "视力", "二级"]]
+        ),
+        "cadres": csv_bytes(CADRE_HEADERS, [["GS-P-01", "天水甲", "市级", "天水市残联", "秦州区"]]),
+    }
+    for name, data in {"facilities": moved_hut, **moved_people}.items():
+        checked = run(empty_engine, name, data, "x.csv", scope=TIANSHUI, dry_run=True)
+        written = run(empty_engine, name, data, "x.csv", scope=TIANSHUI)
+        for outcome in (checked, written):
+            assert (outcome.added, outcome.changed, outcome.rejected) == (0, 0, 1), name
+            code_header = ledgers.LEDGERS[name].columns[0].header
+            assert reasons(outcome) == {(2, code_header): importer.OUTSIDE_RECORD}
+            assert outcome.actions[0].detail == ""
+            assert not [s for s in LANZHOU_SECRETS if s in shown(outcome)], shown(outcome)
+        assert written.status == "rejected"
+    assert snapshot(empty_engine) == before
+
+
+def test_pairings_with_records_of_another_prefecture_read_like_unknown_codes(empty_engine):
+    two_prefectures(empty_engine)
+    before = snapshot(empty_engine)
+    rows = [
+        ["LZ-C-01", "TS-R-01", "2024-02-01"],  # a 兰州 cadre with a 天水 recipient
+        ["NOBODY", "TS-R-01", "2024-02-01"],
+        ["TS-C-01", "LZ-R-01", "2024-02-01"],  # a 天水 cadre with a 兰州 recipient
+        ["TS-C-01", "NOONE", "2024-02-01"],
+    ]
+    for dry_run in (True, False):
+        outcome = run(
+            empty_engine,
+            "pairings",
+            csv_bytes(PAIRING_HEADERS, rows),
+            "p.csv",
+            scope=TIANSHUI,
+            dry_run=dry_run,
+            valid_only=True,
+        )
+        got = reasons(outcome)
+        assert got[(2, "干部编码")] == got[(3, "干部编码")]
+        assert got[(2, "干部编码")].startswith("未知的干部编码")
+        assert got[(4, "对象编码")] == got[(5, "对象编码")]
+        assert got[(4, "对象编码")].startswith("未知的对象编码")
+        assert outcome.rejected == 4 and not outcome.written
+        assert not [s for s in LANZHOU_SECRETS if s in shown(outcome)], shown(outcome)
+    assert snapshot(empty_engine) == before
+
+
+def test_county_staff_record_contacts_of_a_prefecture_cadre_paired_in_their_county(empty_engine):
+    two_prefectures(empty_engine)
+    rows = [
+        ["TS-C-01", "TS-R-02", "2024-03-05", "电话"],
+        ["TS-C-01", "TS-R-01", "2024-03-05", "电话"],
+    ]
+    outcome = run(
+        empty_engine,
+        "contacts",
+        csv_bytes(CONTACT_HEADERS, rows),
+        "c.csv",
+        scope=MAIJI,
+        valid_only=True,
+    )
+    assert outcome.written and outcome.added == 1
+    got = reasons(outcome)
+    assert {row for row, _column in got} == {3}
+    assert got[(3, "对象编码")].startswith("未知的对象编码")
+    with empty_engine.connect() as conn:
+        assert conn.execute(select(Contact.county_code)).scalars().all() == ["620503"]
+
+
+def test_an_identity_number_registered_elsewhere_is_not_named(empty_engine):
+    two_prefectures(empty_engine)
+    rows = [["TS-R-09", "天新", LANZHOU_ID, "秦州区", "视力", "二级"]]
+    outcome = run(
+        empty_engine, "recipients", csv_bytes(RECIPIENT_HEADERS, rows), "r.csv", scope=TIANSHUI
+    )
+    assert reasons(outcome) == {(2, "身份证号"): importer.OUTSIDE_ID_NUMBER}
+    assert not [s for s in [*LANZHOU_SECRETS, "LZ-R-01"] if s in shown(outcome)], shown(outcome)
+    # Inside the scope the other record is named, so staff can find it.
+    rows = [["TS-R-09", "天新", id_number("62050219700101002"), "秦州区", "视力", "二级"]]
+    outcome = run(
+        empty_engine, "recipients", csv_bytes(RECIPIENT_HEADERS, rows), "r.csv", scope=TIANSHUI
+    )
+    assert reasons(outcome) == {(2, "身份证号"): "此身份证号已登记在对象“TS-R-01”名下"}
+
+
 def test_indicators_computed_elsewhere_are_refused(empty_engine):
     headers = ["指标编码", "县区", "月份", "完成值"]
     rows = [
