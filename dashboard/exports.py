@@ -13,7 +13,10 @@ Where the filters go:
   it was counted for. The caller should also put the filters into the file name
   (`file_name`). An empty table still gets one row carrying the filters.
 - XLSX: a first sheet listing the filters, then one sheet per table with a frozen, filterable
-  header row."""
+  header row.
+
+Every cell of text goes through `safe_cell` (both formats, and the import problem lists), so a
+name typed into a ledger can never run as a formula when a download is opened."""
 
 from __future__ import annotations
 
@@ -36,6 +39,26 @@ _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _BAD_FILE_CHARS = re.compile(r'[\\/:*?"<>|\s·]+')
 
 
+# Text that Excel, WPS or LibreOffice would run as a formula when the file is opened: = + - @,
+# or a tab or carriage return (OWASP, CSV injection). A name such as "=HYPERLINK(…)" imported
+# from a ledger would otherwise become a live link in every download that lists it.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NEGATIVE_NUMBER = re.compile(r"-\d[\d,]*(\.\d+)?%?")
+
+
+def safe_cell(value: object) -> object:
+    """A cell value as a file may hold it: text that would start a formula gets a leading
+    apostrophe, so it shows as the text it is. Numbers are never changed, and neither is text
+    that is only a negative number ("-12.50", "-3%")."""
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _NEGATIVE_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
 def _with_meta(frame: pd.DataFrame, meta: Mapping[str, object]) -> pd.DataFrame:
     out = frame.copy()
     if out.empty:
@@ -51,7 +74,16 @@ def _with_meta(frame: pd.DataFrame, meta: Mapping[str, object]) -> pd.DataFrame:
 def _csv_cell(value: object) -> object:
     if isinstance(value, Decimal):
         return f"{value:.2f}"
-    return value
+    return safe_cell(value)
+
+
+def _holds_text(column: pd.Series) -> bool:
+    dtype = column.dtype
+    return (
+        pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+    )
 
 
 def to_csv_bytes(frame: pd.DataFrame, meta: Mapping[str, object]) -> bytes:
@@ -59,8 +91,9 @@ def to_csv_bytes(frame: pd.DataFrame, meta: Mapping[str, object]) -> bytes:
     the filters in leading columns on every row, CRLF line ends."""
     out = _with_meta(frame, meta)
     for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = out[column].map(_csv_cell)
+        if _holds_text(out[column]):
+            out[column] = out[column].astype(object).map(_csv_cell)
+    out.columns = [safe_cell(str(c)) for c in out.columns]
     return (BOM + out.to_csv(index=False, lineterminator="\r\n")).encode("utf-8")
 
 
@@ -71,8 +104,8 @@ def _cell(value: object) -> object:
     if isinstance(value, float) and math.isnan(value):
         return None
     if hasattr(value, "item") and not isinstance(value, str | bytes):  # numpy scalars
-        return value.item()
-    return value
+        value = value.item()
+    return safe_cell(value)
 
 
 def _display_width(value: object) -> int:
@@ -105,7 +138,10 @@ def _sheet_title(name: str, taken: set[str]) -> str:
 
 
 def _write_meta(sheet: Worksheet, meta: Mapping[str, object]) -> None:
-    rows = [[label, "" if value is None else str(value)] for label, value in meta.items()]
+    rows = [
+        [safe_cell(str(label)), safe_cell("" if value is None else str(value))]
+        for label, value in meta.items()
+    ]
     for row in rows:
         sheet.append(row)
         sheet.cell(sheet.max_row, 1).font = Font(bold=True)
@@ -117,7 +153,7 @@ def _write_meta(sheet: Worksheet, meta: Mapping[str, object]) -> None:
 
 
 def _write_table(sheet: Worksheet, frame: pd.DataFrame) -> None:
-    header = [str(c) for c in frame.columns]
+    header = [safe_cell(str(c)) for c in frame.columns]
     sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)

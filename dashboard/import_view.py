@@ -10,6 +10,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from dashboard.exports import safe_cell
 from dashboard.i18n import t
 from data_access.importer import Outcome, Problem, RowAction
 from data_access.ledgers import KIND_FORMAT, LEDGERS, Ledger
@@ -139,12 +140,7 @@ def _sheet(wb: Workbook, title: str, frame: pd.DataFrame, first: bool = False) -
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for values in frame.itertuples(index=False):
-        ws.append([None if pd.isna(v) else v for v in values])
-    # A value such as "=cmd|…" from a hostile file must stay text, never become a formula.
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
+        ws.append([None if pd.isna(v) else safe_cell(v) for v in values])
     for i, width in enumerate((8, 16, 24, 60, 8, 40)[: len(frame.columns)], start=1):
         ws.column_dimensions[chr(64 + i)].width = width
 

@@ -110,3 +110,45 @@ def test_file_name_carries_the_filters():
     name = file_name("预算执行", [2024, "第二季度", "天水市 · 秦州区", None], "csv")
     assert name == "预算执行_2024_第二季度_天水市-秦州区.csv"
     assert file_name("Budget", ["Q2", "a/b:c"], ".xlsx") == "Budget_Q2_a-b-c.xlsx"
+
+
+def formula_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "名称": ["=HYPERLINK(1)", "@SUM(1)", "+1", "-1+1", "\t=1", "王-明", "-12.50"],
+            "差额（元）": [Decimal("-12.5"), Decimal(3), None, None, None, None, None],
+            "变化": [-1.5, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        }
+    )
+
+
+def test_csv_cells_that_start_like_formulas_stay_text():
+    frame = read_csv(to_csv_bytes(formula_table(), {"地区": "=1+1"}))
+    assert frame["名称"].tolist() == [
+        "'=HYPERLINK(1)",
+        "'@SUM(1)",
+        "'+1",
+        "'-1+1",
+        "'\t=1",
+        "王-明",
+        "-12.50",  # a negative number written as text is a number, not a formula
+    ]
+    assert frame["地区"].tolist() == ["'=1+1"] * 7
+    assert frame["差额（元）"].tolist()[:2] == ["-12.50", "3.00"]
+    assert frame["变化"].tolist()[0] == "-1.5"
+
+
+def test_xlsx_cells_that_start_like_formulas_stay_text_and_numbers_stay_numbers():
+    book = open_book(to_xlsx_bytes({"表": formula_table()}, {"地区": "@x"}))
+    sheet = book["表"]
+    assert [c.value for c in sheet["A"]][1:6] == [
+        "'=HYPERLINK(1)",
+        "'@SUM(1)",
+        "'+1",
+        "'-1+1",
+        "'\t=1",
+    ]
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+    assert sheet["B2"].value == -12.5
+    assert sheet["B2"].data_type == "n" and sheet["C2"].value == -1.5
+    assert book["筛选条件"]["B1"].value == "'@x"

@@ -240,7 +240,7 @@ def test_problem_list_downloads_as_a_spreadsheet():
 
     sheet = load_workbook(io.BytesIO(problems_xlsx(outcome))).worksheets[0]
     assert [c.value for c in sheet[1]] == ["行号", "列", "值", "问题", "级别"]
-    assert [c.value for c in sheet[2]] == [9, "县区", "=HYPERLINK(1)", "未知的县区", "错误"]
+    assert [c.value for c in sheet[2]] == [9, "县区", "'=HYPERLINK(1)", "未知的县区", "错误"]
     assert sheet["C2"].data_type == "s"  # stays text, never a formula
 
 
