@@ -104,9 +104,6 @@ def cmd_import(args) -> int:
         user=user,
         year=args.year,
     )
-    if outcome.refusal:
-        print(f"错误：{outcome.message()}", file=sys.stderr)
-        return 2
     if outcome.written or outcome.dry_run:
         users.audit(
             engine,
@@ -114,6 +111,9 @@ def cmd_import(args) -> int:
             "import" if outcome.written else "dry_run",
             import_view.audit_detail(outcome),
         )
+    if outcome.refusal:
+        print(f"错误：{outcome.message()}", file=sys.stderr)
+        return 2
     print(f"{ledger.title}：{path.name}（{outcome.file_format}）")
     for p in outcome.problems[:50]:
         where = f"第 {p.row} 行" if p.row else "文件"

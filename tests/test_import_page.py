@@ -261,6 +261,9 @@ def test_command_line_import(tmp_path, page_db):
     dry = cli(str(good), "--table", "disbursements", "--dry-run", "--report", "r.xlsx")
     assert dry.returncode == 1 and "第 9 行“县区”（不存在县）：未知的县区" in dry.stdout
     assert (tmp_path / "r.xlsx").is_file()
+    logged = users.audit_log(page_db, action="dry_run").iloc[0]
+    assert logged["identity"].startswith("命令行")
+    assert "disbursements 支出.xlsx checked" in logged["detail"] and "有错误1" in logged["detail"]
     refused = cli(str(good), "--table", "预算支出台账")
     assert refused.returncode == 2 and "未导入任何数据" in refused.stderr
     assert disbursements(page_db) == before
