@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from data_access import db, importer, ledgers, users
-from data_access.models import Disbursement, ImportBatch
+from data_access.models import Disbursement, Facility, ImportBatch
 from data_access.scope import Scope
 from tests.conftest import ROOT
 from tests.pagewalk import rendered_texts
@@ -222,6 +222,29 @@ def test_batches_and_their_problem_lists_stay_within_the_area(page_db):
     assert len(importer.batch_errors(page_db, county, ids["城关导入.xlsx"])) == 1
     assert len(importer.batch_errors(page_db, Scope(), ids["天水导入.xlsx"])) == 1
     assert len(importer.recent_batches(page_db, Scope(prefecture="620500"))) == 1
+
+
+def test_staff_cannot_move_another_prefectures_facility_into_their_own(page_db):
+    with page_db.connect() as conn:
+        hut = conn.execute(
+            select(Facility.code, Facility.name)
+            .where(Facility.county_code == "620102")
+            .order_by(Facility.id)
+            .limit(1)
+        ).one()
+    users.save_account(page_db, "ts-staff@tianshui.gov.cn", "prefecture_staff", "天水市", by="t")
+    at = signed_in_page("ts-staff@tianshui.gov.cn")
+    at.selectbox(key="imp_ledger").select("facilities").run()
+    headers = ["设施编码", "设施类型", "设施名称", "县区", "经度", "纬度", "状态", "状态日期"]
+    row = [hut.code, "爱心屋", "秦州新屋", "秦州区", "105.72", "34.58", "暂停", "2024-06-01"]
+    content = ("\n".join(",".join(r) for r in (headers, row)) + "\n").encode("utf-8")
+    upload(at, "设施.csv", content)
+    assert not at.exception
+    assert metrics(at) == {"新增": "0", "变更": "0", "不变": "0", "有错误": "1"}
+    problems = at.dataframe[1].value
+    assert problems.iloc[0][["行号", "问题"]].tolist() == [2, importer.OUTSIDE_RECORD]
+    assert at.button(key="imp_commit").disabled
+    assert hut.name not in "\n".join(rendered_texts(at._tree))
 
 
 def test_broken_file_is_refused_in_words(page, page_db):
