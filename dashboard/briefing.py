@@ -34,7 +34,7 @@ from dashboard.rules import CONTACT_RULE, as_of, time_progress
 from data_access import budget, contacts, facilities, queries
 from data_access.contacts import COUNT_COLUMNS
 from data_access.models import FACILITY_KINDS, FACILITY_STATUSES
-from data_access.scope import Filters, Scope, effective_area
+from data_access.scope import PROVINCE, Filters, Scope, effective_area
 
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
 SECTIONS = ("headline", "budget", "facilities", "compliance", "rankings", "changes")
@@ -397,6 +397,19 @@ class Briefing:
 
 
 Runner = Callable[..., object]  # run(query_function, *args) → the query's result
+
+
+def named_area(run: Runner, filters: Filters, lang_: str) -> str:
+    """The chosen area as people say it (全省, 天水市, 天水市 · 秦州区), its names asked through
+    `run(fn, *args)`: the sidebar's cached query, or an engine's."""
+    if not filters.prefecture:
+        return t("all_province", lang_)
+    prefs = run(queries.prefectures, PROVINCE)
+    name = dict(zip(prefs["code"], prefs["name"], strict=True))[filters.prefecture]
+    if filters.county:
+        counties = run(queries.counties, PROVINCE, filters.prefecture)
+        name += " · " + dict(zip(counties["code"], counties["name"], strict=True))[filters.county]
+    return name
 
 
 def collect(

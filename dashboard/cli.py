@@ -4,17 +4,21 @@ python -m dashboard [serve] [--port N] [other streamlit options…]
 python -m dashboard migrate
 python -m dashboard demo [--scale demo|province] [--force]
 python -m dashboard import FILE --table NAME [--dry-run] [--valid-only] [--year Y] [--report X.xlsx]
+python -m dashboard briefing --year Y --quarter N [--area NAME | --all-prefectures]
+                             [--format docx,pptx,xlsx,txt] --out DIR [--date YYYY-MM-DD]
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
 from data_access import db, demo, ledgers, users
 
 APP = Path(__file__).with_name("app.py")
+log = logging.getLogger("dashboard")
 
 
 def _progress_bar(fraction: float, message: str) -> None:
@@ -66,11 +70,112 @@ def cmd_users(args) -> int:
     return 0
 
 
+def _cli_user() -> str:
+    """The audit log's name for whoever runs a command: 命令行：<login>."""
+    import getpass
+
+    try:
+        return f"命令行：{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "命令行"
+
+
+class BriefingFailed(Exception):
+    """A briefing run that cannot go on; the message is the sentence shown."""
+
+
+def _briefing_areas(engine, args) -> list[tuple[str | None, str | None]]:
+    """(prefecture, county) of each briefing asked for: the province, one area, or every
+    prefecture in official order."""
+    from data_access import queries
+    from data_access.scope import PROVINCE
+
+    if args.all_prefectures:
+        return [(code, None) for code in queries.prefectures(engine, PROVINCE)["code"]]
+    if args.area:
+        return [users.resolve_area(engine, args.area)]
+    return [(None, None)]
+
+
+def last_ended_quarter(today) -> tuple[int, str]:
+    """(year, quarter) of the last quarter that ended before today: what a job run early in
+    a quarter reports on (on 5 January 2025: 2024, Q4)."""
+    done = (today.month - 1) // 3  # quarters of this year already over
+    return (today.year, f"Q{done}") if done else (today.year - 1, "Q4")
+
+
+def cmd_briefing(args) -> int:
+    """Write each area's briefing files into --out: the page's files, under the page's names.
+    Exit 0: all written; 2: nothing or not everything written (the sentence says why)."""
+    import datetime as dt
+    import os
+
+    from dashboard import briefing as br
+    from dashboard import briefing_files
+    from data_access import queries
+    from data_access.scope import PROVINCE, Filters
+
+    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in briefing_files.FORMATS]
+    if unknown or not formats:
+        raise BriefingFailed(
+            f"未知的文件格式“{'、'.join(unknown) or args.format}”。可选："
+            + "、".join(briefing_files.FORMATS)
+        )
+    try:
+        issued = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
+    except ValueError:
+        raise BriefingFailed(f"成文日期“{args.date}”不是 YYYY-MM-DD 格式的日期。") from None
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BriefingFailed(f"无法创建输出目录 {out}：{exc.strerror or exc}") from None
+    if not os.access(out, os.W_OK):
+        raise BriefingFailed(f"输出目录 {out} 不可写入。")
+    engine = _engine()
+    db.migrate(engine)
+    if db.is_empty(engine):
+        raise BriefingFailed("数据库中还没有项目数据：请先导入台账或生成演示数据。")
+    year, quarter = last_ended_quarter(issued)
+    if args.year or args.quarter:
+        year, quarter = args.year or issued.year, br.QUARTERS[(args.quarter or 4) - 1]
+    areas = _briefing_areas(engine, args)
+    facts = queries.facts(engine)
+    user = _cli_user()
+
+    def run(fn, *a):
+        return fn(engine, *a)
+
+    total = len(areas) * len(formats)
+    done = 0
+    for prefecture, county in areas:
+        flt = Filters(year, quarter, prefecture, county)
+        name = br.named_area(run, flt, "zh")
+        b = br.collect(run, PROVINCE, flt, "zh", name, facts)
+        for ext in formats:
+            path = out / b.file_name(ext)
+            try:
+                data = briefing_files.make(b, ext, issued)
+                partial = path.with_name(path.name + ".part")
+                partial.write_bytes(data)
+                partial.replace(path)  # a reader never sees half a file
+            except OSError as exc:
+                raise BriefingFailed(f"无法写入 {path}：{exc.strerror or exc}") from None
+            except Exception as exc:
+                log.exception("briefing %s %s", name, ext)
+                raise BriefingFailed(f"生成{name}的 {ext} 文件失败：{exc}") from None
+            users.audit(engine, user, "export", path.name)
+            done += 1
+            _progress_bar(done / total, f"{name} {ext}")
+            print(path)
+    print(f"已生成 {done} 个文件，保存在 {out}。")
+    return 0
+
+
 def cmd_import(args) -> int:
     """Check or import one ledger file. Exit 0: done (or checked clean); 1: a dry run found
     rows with errors; 2: refused (bad file, or errors without --valid-only)."""
-    import getpass
-
     from dashboard import import_view
     from data_access import importer, ledgers
 
@@ -90,10 +195,7 @@ def cmd_import(args) -> int:
     if db.is_empty(engine):
         with engine.begin() as conn:
             demo.load_reference(conn)
-    try:
-        user = f"命令行：{getpass.getuser()}"
-    except (OSError, KeyError):
-        user = "命令行"
+    user = _cli_user()
     outcome = importer.run(
         engine,
         ledger.name,
@@ -186,8 +288,23 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--valid-only", action="store_true", help="跳过有错误的行，只导入有效行")
     imp.add_argument("--year", type=int, help="日期须在此年度内")
     imp.add_argument("--report", help="把问题清单写入此 xlsx 文件")
+    brf = sub.add_parser(
+        "briefing",
+        help="生成季通报文件（公文、演示文稿、数据表、文稿），可用于计划任务",
+        description="按季度生成季通报文件，文件名与看板下载的相同：季通报_年度_季度_地区.扩展名。",
+    )
+    brf.add_argument("--year", type=int, help="年度，例如 2024（默认：最近结束的季度所在年度）")
+    brf.add_argument(
+        "--quarter", type=int, choices=(1, 2, 3, 4), help="季度 1–4（默认：最近结束的季度）"
+    )
+    where = brf.add_mutually_exclusive_group()
+    where.add_argument("--area", help="市州或县区（名称、简称或代码）；不写为全省")
+    where.add_argument("--all-prefectures", action="store_true", help="14 个市州各一套")
+    brf.add_argument("--format", default="docx,pptx,xlsx,txt", help="逗号分隔：docx,pptx,xlsx,txt")
+    brf.add_argument("--out", required=True, help="输出目录（不存在时创建）")
+    brf.add_argument("--date", help="成文日期 YYYY-MM-DD（默认今天）")
     args, rest = parser.parse_known_args(argv)
-    if rest and args.command in ("migrate", "demo", "users", "import"):
+    if rest and args.command in ("migrate", "demo", "users", "import", "briefing"):
         parser.error(f"无法识别的参数：{' '.join(rest)}")
     try:
         if args.command == "migrate":
@@ -198,7 +315,9 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_users(args)
         if args.command == "import":
             return cmd_import(args)
+        if args.command == "briefing":
+            return cmd_briefing(args)
         return cmd_serve(args, rest)
-    except (db.DatabaseUnavailable, demo.DemoRefused, users.UserError) as exc:
+    except (db.DatabaseUnavailable, demo.DemoRefused, users.UserError, BriefingFailed) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2

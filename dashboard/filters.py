@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import briefing as br
 from dashboard.data import query
 from dashboard.i18n import period_label, t
 from data_access import queries
@@ -83,11 +84,4 @@ def _note_outside_scope(key: str, allowed: list[str]) -> None:
 
 def area_name(filters: Filters, lang_: str) -> str:
     """The chosen area as people say it: 全省, 天水市, 天水市 · 秦州区."""
-    if not filters.prefecture:
-        return t("all_province", lang_)
-    prefs = query(queries.prefectures, Scope())
-    name = dict(zip(prefs["code"], prefs["name"], strict=True))[filters.prefecture]
-    if filters.county:
-        counties = query(queries.counties, Scope(), filters.prefecture)
-        name += " · " + dict(zip(counties["code"], counties["name"], strict=True))[filters.county]
-    return name
+    return br.named_area(query, filters, lang_)

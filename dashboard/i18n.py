@@ -617,6 +617,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "br_download_xlsx": ("下载数据表（Excel，金额为元）", "Download tables (Excel, yuan)"),
     "br_download_txt": ("下载通报文稿（TXT）", "Download summary (text)"),
     "br_full_text": ("通报文稿（可复制到公文）", "Summary text (for an official document)"),
+    "br_download_docx": ("下载通报公文（Word）", "Download official document (Word)"),
+    "br_doc_opening": (
+        "现将{area}截至{when}结对关爱困难重度残疾人行动十大提升措施落实情况通报如下（数据更新至{data_as_of}）。",
+        "The progress of the pairing action's ten measures in {area} up to {when} is circulated as follows (data as of {data_as_of}).",
+    ),
+    "br_doc_closing": ("特此通报。", "Circulated for information."),
+    "br_doc_printed": ("{printer}　　{date}印发", "Printed by {printer}, {date}"),
+    "br_doc_measures": ("各措施执行情况", "By measure"),
+    "br_doc_facilities": ("各地建设进度", "By area"),
+    "br_doc_changes": ("主要指标变化", "Main figures compared"),
     "br_demo_short": (
         "演示数据：除通知中的省级预算和目标外，均为示意数据。",
         "Demo data: illustrative except the notice's province budget and targets.",

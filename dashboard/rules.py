@@ -201,23 +201,34 @@ def contact_rule_from(settings: Mapping[str, object]) -> tuple[ContactRule, list
     return replace(ContactRule(), **values), problems
 
 
-def contact_settings(
-    environ: Mapping[str, str] | None = None, cwd: Path | None = None
+def settings_table(
+    table: str,
+    env_prefix: str,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> dict[str, object]:
-    """The [rules] table of .streamlit/secrets.toml, overridden by DASHBOARD_RULES_* variables."""
+    """One `[table]` of .streamlit/secrets.toml, overridden by `env_prefix` + KEY variables
+    (DASHBOARD_RULES_QUIET_DAYS → quiet_days): the one way settings are read."""
     environ = os.environ if environ is None else environ
     secrets = (cwd or Path.cwd()) / ".streamlit" / "secrets.toml"
     settings: dict[str, object] = {}
     if secrets.is_file():
         try:
             with secrets.open("rb") as fh:
-                settings.update(tomllib.load(fh).get("rules", {}))
+                settings.update(tomllib.load(fh).get(table, {}))
         except (OSError, tomllib.TOMLDecodeError) as exc:
-            log.error("cannot read [rules] from %s: %s", secrets, exc)
+            log.error("cannot read [%s] from %s: %s", table, secrets, exc)
     for key, value in environ.items():
-        if key.startswith(RULE_ENV_PREFIX) and value != "":
-            settings[key.removeprefix(RULE_ENV_PREFIX).lower()] = value
+        if key.startswith(env_prefix) and value != "":
+            settings[key.removeprefix(env_prefix).lower()] = value
     return settings
+
+
+def contact_settings(
+    environ: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> dict[str, object]:
+    """The [rules] table of .streamlit/secrets.toml, overridden by DASHBOARD_RULES_* variables."""
+    return settings_table("rules", RULE_ENV_PREFIX, environ, cwd)
 
 
 def load_contact_rule(

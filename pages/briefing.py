@@ -1,5 +1,5 @@
 """季通报: the quarter's story for the quarterly briefing — on screen, on a projector
-(presentation mode) and as PPTX, XLSX and text files, all made from one numbers object
+(presentation mode) and as PPTX, Word (公文), XLSX and text files, all made from one numbers object
 (dashboard.briefing), so the slide, the sheet and the sentence say the same thing.
 
 The quarter is chosen on this page (default: the latest quarter that has ended and that the
@@ -11,18 +11,16 @@ from functools import partial
 import streamlit as st
 
 from dashboard import briefing as br
+from dashboard import briefing_files, viewer
 from dashboard import filters as sidebar
-from dashboard import viewer
 from dashboard.data import query
 from dashboard.fmt import pct
 from dashboard.i18n import period_label, t
 from dashboard.layout import audit_export, header
-from dashboard.pptx_export import deck_bytes
 from data_access import queries
 
 PAGES = ("cover", *br.SECTIONS)  # what presentation mode steps through
-PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILES = briefing_files.FORMATS
 
 scope = viewer.scope()
 lang = sidebar.lang()
@@ -32,7 +30,8 @@ presenting = bool(st.session_state.get("br_presenting"))
 
 
 # --- files: made when their button is clicked (PPTX 0.3–0.6 s, XLSX 0.1–0.2 s on the demo
-# province briefing; not on every rerun of the page), audited when downloaded ---------------
+# province briefing; not on every rerun of the page), audited when downloaded; the same files
+# as `python -m dashboard briefing` writes (dashboard.briefing_files) -----------------------
 
 
 def _present(on: bool) -> None:
@@ -71,16 +70,12 @@ paragraphs = br.summary(b)
 
 # --- downloads and presentation mode: one click each from opening the page -------------------
 
-for kind, label, data, mime in (
-    ("pptx", "br_download_pptx", partial(deck_bytes, b), PPTX_MIME),
-    ("xlsx", "br_download_xlsx", partial(br.workbook_bytes, b), XLSX_MIME),
-    ("txt", "br_download_txt", partial(br.summary_bytes, b), "text/plain"),
-):
+for kind in ("pptx", "docx", "xlsx", "txt"):
     controls.download_button(
-        t(label, lang),
-        data=data,
+        t(FILES[kind].label, lang),
+        data=partial(briefing_files.make, b, kind),
         file_name=b.file_name(kind),
-        mime=mime,
+        mime=FILES[kind].mime,
         key=f"br_download_{kind}",
         type="primary" if kind == "pptx" else "secondary",
         icon=":material/download:",

@@ -9,6 +9,7 @@ import io
 import openpyxl
 import pandas as pd
 import pytest
+from docx import Document
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from streamlit.testing.v1 import AppTest
@@ -70,6 +71,7 @@ def test_opens_on_the_latest_quarter_with_every_section(app):
     assert [h.value for h in at.header] == SECTIONS
     assert [b.label for b in at.download_button] == [
         "下载演示文稿（PPTX）",
+        "下载通报公文（Word）",
         "下载数据表（Excel，金额为元）",
         "下载通报文稿（TXT）",
     ]
@@ -284,6 +286,7 @@ def test_prefecture_staff_get_their_prefecture_in_every_file(downloads, staff, a
     admin.sidebar.selectbox(key="prefecture").select("620500").run()
     assert metrics(staff) == metrics(admin)
     assert sorted(n for n, _ in files) == [
+        "季通报_2024_第四季度_天水市.docx",
         "季通报_2024_第四季度_天水市.pptx",
         "季通报_2024_第四季度_天水市.txt",
         "季通报_2024_第四季度_天水市.xlsx",
@@ -296,5 +299,9 @@ def test_prefecture_staff_get_their_prefecture_in_every_file(downloads, staff, a
         for shape in slide.shapes
         if shape.has_text_frame
     )
+    _, data = next((n, d) for n, d in files if n.endswith(".docx"))
+    document = Document(io.BytesIO(data))
+    text += "\n".join(p.text for p in document.paragraphs)
+    text += "\n".join(c.text for table in document.tables for row in table.rows for c in row.cells)
     assert "天水市" in text and "秦州区" in text
     assert not [n for n in OTHER_PREFECTURES if n in text]
