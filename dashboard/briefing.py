@@ -32,6 +32,7 @@ from dashboard.fmt import pct, wan, wan_text, yuan
 from dashboard.i18n import period_label, t
 from dashboard.rules import CONTACT_RULE, as_of, time_progress
 from data_access import budget, contacts, facilities, queries
+from data_access import notes as figure_notes
 from data_access.contacts import COUNT_COLUMNS
 from data_access.models import FACILITY_KINDS, FACILITY_STATUSES
 from data_access.scope import PROVINCE, Filters, Scope, effective_area
@@ -343,6 +344,52 @@ def quarter_figures(
     )
 
 
+# The figures a note (解读) can be about, and the section of the briefing that shows each.
+NOTE_FIGURES = {
+    "execution_rate": "budget",
+    "disbursed": "budget",
+    "love_huts": "facilities",
+    "day_care": "facilities",
+    "compliance_rate": "compliance",
+    "ct_behind": "compliance",
+    "ct_at_risk": "compliance",
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    """A note on one figure of one area (data_access.notes), as the briefing shows it."""
+
+    id: int
+    area: str  # 全省, a prefecture's or a county's name
+    figure: str  # a key of NOTE_FIGURES
+    text: str
+    author: str
+    updated: dt.date
+
+    def label(self, lang: str) -> str:
+        return f"{self.area} · {t(self.figure, lang)}"
+
+
+def notes_from(frame: pd.DataFrame, lang: str) -> tuple[Note, ...]:
+    """Notes from `data_access.notes.for_quarter` (figures the briefing does not show dropped)."""
+    province = t("all_province", lang)
+    return tuple(
+        Note(
+            id=int(r.id),
+            area=str(r.county if isinstance(r.county, str) else r.prefecture)
+            if isinstance(r.prefecture, str)
+            else province,
+            figure=str(r.figure),
+            text=str(r.text),
+            author=str(r.author),
+            updated=pd.Timestamp(r.updated_at).date(),
+        )
+        for r in frame.itertuples(index=False)
+        if r.figure in NOTE_FIGURES
+    )
+
+
 @dataclass(frozen=True)
 class Briefing:
     """The briefing of one quarter and area: what the page, the summary and the files show."""
@@ -355,6 +402,7 @@ class Briefing:
     demo: bool
     now: QuarterFigures
     before: QuarterFigures | None = None
+    notes: tuple[Note, ...] = ()  # on the area and the areas within it, this quarter
 
     @property
     def quarter(self) -> str:
@@ -450,6 +498,42 @@ def collect(
         demo=facts.get("contents") == "demo",
         now=figures(filters),
         before=figures(quarter_filters(filters, before)) if before else None,
+        notes=notes_from(
+            run(
+                figure_notes.for_quarter,
+                scope,
+                filters.year,
+                filters.period,
+                filters.prefecture,
+                filters.county,
+            ),
+            lang,
+        ),
+    )
+
+
+def section_notes(b: Briefing, section: str) -> list[Note]:
+    """The notes shown with a section: on its figures, in the order of NOTE_FIGURES."""
+    order = list(NOTE_FIGURES)
+    return sorted(
+        (n for n in b.notes if NOTE_FIGURES[n.figure] == section),
+        key=lambda n: order.index(n.figure),
+    )
+
+
+def note_line(note: Note, lang: str) -> str:
+    """'天水市 · 预算执行率：12月集中拨付……' for speaker notes and the text file."""
+    return f"{note.label(lang)}{'：' if lang == 'zh' else ': '}{note.text}"
+
+
+def notes_table(b: Briefing) -> pd.DataFrame:
+    """The quarter's notes on the area and the areas within it: area, figure, note, author."""
+    lang = b.lang
+    columns = [t(k, lang) for k in ("note_area", "note_figure", "note_text", "note_author",
+                                    "note_updated")]  # fmt: skip
+    return pd.DataFrame(
+        [[n.area, t(n.figure, lang), n.text, n.author, n.updated.isoformat()] for n in b.notes],
+        columns=columns,
     )
 
 

@@ -12,7 +12,8 @@ Layout, as the standard sets it:
   as the text block 4 mm under the number;
 - title in 2号小标宋 two lines under the rule, centred; the addressees (主送机关) flush left;
 - body in 3号仿宋, each paragraph indented two characters; headings numbered 一、 (黑体),
-  （一） (楷体), 1. and （1） (仿宋);
+  （一） (楷体), 1. and （1） (仿宋): sections, their tables and notes (解读), the figures
+  noted, each note;
 - the signature two characters from the right and the date of issue (成文日期, Arabic
   numerals) on the next line, its first character two characters right of the signature's;
 - page numbers "— 1 —" in 4号 宋体 7 mm under the text block, odd pages on the right and even
@@ -145,7 +146,6 @@ class _Writer:
     def __init__(self, b: br.Briefing, settings: DocumentSettings, issued: dt.date):
         self.b, self.settings, self.issued = b, settings, issued
         self.doc = Document()
-        self.tables = 0
         self._page()
         self._defaults()
 
@@ -284,6 +284,7 @@ class _Writer:
     def heading(self, level: int, n: int, title: str, text: str = "") -> Paragraph:
         """A numbered heading; text after a level 3 or 4 heading runs on in the same paragraph."""
         p = self.paragraph()
+        p.paragraph_format.keep_with_next = not text  # a heading never ends a page alone
         set_font(p.add_run(heading_number(level, n) + title), HEADING_FONTS[level - 1], BODY_SIZE)
         if text:
             set_font(p.add_run(text), BODY_FONT, BODY_SIZE)
@@ -294,7 +295,6 @@ class _Writer:
         header row 黑体, repeated on each page; rows never split across pages."""
         if frame.empty:
             return None
-        self.tables += 1
         header = [str(c) for c in frame.columns]
         cells = [["" if pd.isna(v) else str(v) for v in row] for row in frame.itertuples(False)]
         size, widths = table_layout(header, cells)
@@ -306,6 +306,10 @@ class _Writer:
         grid = table._tbl.tblGrid
         for col, width in zip(grid.gridCol_lst, widths, strict=True):
             col.w = width
+        numeric = [
+            c > 0 and all(_is_number(row[c]) or row[c] in ("—", "") for row in cells)
+            for c in range(len(header))
+        ]  # right-aligned, a dash for "none" included
         for r, values in enumerate([header, *cells]):
             row = table.rows[r]
             tr_pr = row._tr.get_or_add_trPr()
@@ -320,12 +324,11 @@ class _Writer:
                 fmt.first_line_indent = None
                 off_grid(p)
                 fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
-                numeric = c > 0 and _is_number(value)
                 p.alignment = (
                     WD_ALIGN_PARAGRAPH.CENTER
                     if r == 0
                     else WD_ALIGN_PARAGRAPH.RIGHT
-                    if numeric
+                    if numeric[c]
                     else WD_ALIGN_PARAGRAPH.LEFT
                 )
                 set_font(p.add_run(value), HEADING_FONTS[0] if r == 0 else BODY_FONT, size)
@@ -372,10 +375,25 @@ class _Writer:
         for n, section in enumerate(br.SECTIONS, start=1):
             self.heading(1, n, br.section_title(section, lang))
             self.paragraph(texts[section])
-            for m, (title, frame) in enumerate(tables(b, section), start=1):
+            parts = tables(b, section)
+            for m, (title, frame) in enumerate(parts, start=1):
                 self.heading(2, m, title)
                 self.table(frame)
+            self.notes(len(parts) + 1, br.section_notes(b, section))
         self.paragraph(t("br_doc_closing", lang))
+
+    def notes(self, n: int, notes: list[br.Note]) -> None:
+        """（n）解读, then per figure 1. 预算执行率, and per note （1）天水市：…"""
+        if not notes:
+            return
+        lang = self.b.lang
+        self.heading(2, n, t("br_notes", lang))
+        figures = list(dict.fromkeys(note.figure for note in notes))
+        for i, figure in enumerate(figures, start=1):
+            self.heading(3, i, t(figure, lang))
+            mine = [note for note in notes if note.figure == figure]
+            for j, note in enumerate(mine, start=1):
+                self.heading(4, j, note.area + ("：" if lang == "zh" else ": "), note.text)
 
     def sign(self) -> None:
         """Signature two characters in from the right, the date on the next line starting two

@@ -5,7 +5,8 @@ summary paragraph, a native (editable) chart and a native table. Pure: a Briefin
 Every figure comes from the same Briefing object and the same table builders as the page, so
 the slide says what the screen says. Chinese text is set in Microsoft YaHei on the runs' East
 Asian font (`a:ea`) as well as the Latin one, so PowerPoint and WPS do not fall back to a font
-without Chinese glyphs; the summary paragraph is also put in the speaker notes."""
+without Chinese glyphs; the summary paragraph is also put in the speaker notes, followed by the
+notes (解读) on the section's figures."""
 
 from __future__ import annotations
 
@@ -320,7 +321,10 @@ class _Deck:
             MUTED,
             align=PP_ALIGN.RIGHT,
         )
-        slide.notes_slide.notes_text_frame.text = self.paragraphs[section]
+        notes = [self.paragraphs[section]]
+        for note in br.section_notes(b, section):  # 解读 by the people closest to a figure
+            notes.append(f"{t('br_notes', self.lang)} · {br.note_line(note, self.lang)}")
+        slide.notes_slide.notes_text_frame.text = "\n".join(notes)
         return slide
 
     # --- the slides -------------------------------------------------------------------------

@@ -426,6 +426,28 @@ class AuditEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class FigureNote(Base):
+    """解读: a short note by the people closest to a figure on why it looks as it does, for one
+    area (both codes empty: the province) and quarter. Checked for personal data before it is
+    written (data_access.notes); every change is in the audit log."""
+
+    __tablename__ = "figure_notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    quarter: Mapped[str] = mapped_column(String(2))
+    prefecture_code: Mapped[str | None] = mapped_column(ForeignKey("prefectures.code"))
+    county_code: Mapped[str | None] = mapped_column(ForeignKey("counties.code"))
+    figure: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint(_in("quarter", ("Q1", "Q2", "Q3", "Q4")), name="known_quarter"),
+        Index("ix_figure_notes_period", "year", "quarter"),
+    )
+
+
 class Meta(Base):
     """Small key/value facts about the database: data version (bumped by every write that
     changes what pages show), whether it holds demo data, the data-as-of date."""

@@ -17,7 +17,7 @@ ROLE_NAMES = {
     "prefecture_staff": "市州工作人员",
     "county_staff": "县区工作人员",
 }
-AUDIT_ACTIONS = ("sign_in", "denied", "import", "export", "user_change")
+AUDIT_ACTIONS = ("sign_in", "denied", "import", "export", "user_change", "note")
 
 
 class UserError(ValueError):

@@ -11,7 +11,7 @@ from functools import partial
 import streamlit as st
 
 from dashboard import briefing as br
-from dashboard import briefing_files, viewer
+from dashboard import briefing_files, notes_view, viewer
 from dashboard import filters as sidebar
 from dashboard.data import query
 from dashboard.fmt import pct
@@ -200,6 +200,7 @@ def section(name: str) -> None:
     if name != "cover":
         st.header(br.section_title(name, lang), divider="gray")
         paragraph(name)
+        notes_view.beside(b, name)  # 解读 on the section's figures
     SHOW[name]()
 
 
@@ -243,5 +244,6 @@ if presenting:
 else:
     for name in br.SECTIONS:
         section(name)
+    notes_view.section(b, flt)
     with st.expander(t("br_full_text", lang)):
         st.code(br.summary_text(b).replace("\r\n", "\n"), language=None, wrap_lines=True)

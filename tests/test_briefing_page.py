@@ -29,6 +29,7 @@ SECTIONS = [
     "较上季度变化",
 ]
 PAGE = str(ROOT / "pages" / "briefing.py")
+NOTES = "解读（本季度、本地区）"  # the list of notes on figures, after the sections
 OTHER_PREFECTURES = [name for code, (name, _) in PREFECTURES.items() if code != "620500"]
 
 
@@ -68,7 +69,7 @@ def test_opens_on_the_latest_quarter_with_every_section(app):
     # The demo data run to 31 December 2024, long past: the fourth quarter.
     assert at.get("segmented_control")[0].value == "Q4"
     assert at.caption[0].value == "全省 · 2024 第四季度 · 截至 2024-12-31"
-    assert [h.value for h in at.header] == SECTIONS
+    assert [h.value for h in at.header] == [*SECTIONS, NOTES]
     assert [b.label for b in at.download_button] == [
         "下载演示文稿（PPTX）",
         "下载通报公文（Word）",
@@ -204,7 +205,7 @@ def test_presentation_mode_steps_through_one_section_per_screen(app):
     assert [h.value for h in at.header] == ["地区排名（红黑榜）"]
     assert at.table  # tables as HTML, big enough to read on a projector
     at.button(key="br_exit").click().run()
-    assert [h.value for h in at.header] == SECTIONS
+    assert [h.value for h in at.header] == [*SECTIONS, NOTES]
     assert not at.get("html")
     assert at.get("segmented_control")[0].value == "Q2"
 
