@@ -12,12 +12,13 @@ from decimal import Decimal
 import openpyxl
 import pandas as pd
 import pytest
+from docx import Document
 from pptx import Presentation
 from pptx.oxml.ns import qn
 from sqlalchemy import select
 
 from dashboard import briefing as br
-from dashboard import pptx_export
+from dashboard import docx_export, pptx_export
 from dashboard.i18n import LABELS, t
 from dashboard.rules import CONTACT_RULE, as_of, execution_rate
 from data_access import budget, queries
@@ -432,4 +433,7 @@ def test_no_personal_name_in_any_file(demo_engine, year_end):
     book = openpyxl.load_workbook(io.BytesIO(br.workbook_bytes(year_end)))
     text += "\n".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row)  # fmt: skip
     text += br.summary_text(year_end)
+    document = Document(io.BytesIO(docx_export.document_bytes(year_end)))
+    text += "\n".join(p.text for p in document.paragraphs)
+    text += "\n".join(c.text for t in document.tables for row in t.rows for c in row.cells)
     assert not sorted(n for n in names if n in text)
