@@ -22,6 +22,11 @@ log = logging.getLogger("dashboard")
 
 
 def _progress_bar(fraction: float, message: str) -> None:
+    """A bar redrawn in place on a terminal; one line per step in a log (cron, a pipe)."""
+    if not sys.stderr.isatty():
+        sys.stderr.write(f"{fraction:4.0%} {message}\n")
+        sys.stderr.flush()
+        return
     width = 30
     filled = int(width * fraction)
     sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%} {message:<40}")
