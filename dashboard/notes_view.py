@@ -1,6 +1,7 @@
-"""解读 on the briefing page: the notes beside each section's figures, the list of the quarter's
-notes on the area, and the forms to add, change and remove one. The rules (who may write
-what, the check for personal data, the audit) are data_access.notes'; this module draws."""
+"""解读 on the briefing page (the notes beside each section's figures, the list of the quarter's
+notes on the area, the forms to add, change and remove one) and beside the figures of the
+budget, maps and contacts pages. The rules (who may write what, the check for personal data,
+the audit) are data_access.notes'; this module draws."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import streamlit as st
 
 from dashboard import briefing as br
 from dashboard import viewer
-from dashboard.data import engine, invalidate
-from dashboard.i18n import t
+from dashboard.data import engine, invalidate, query
+from dashboard.i18n import period_label, t
 from data_access import notes
 from data_access.scope import Filters
 
@@ -21,15 +22,30 @@ def _writer() -> notes.Writer:
     return notes.Writer(v.identity, v.role, v.scope)
 
 
+def _draw(note: br.Note, lang: str, heading: str) -> None:
+    box = st.container(border=True)
+    box.markdown(
+        f":material/comment: **{br.markdown_safe(heading)} · "
+        f"{br.markdown_safe(note.label(lang))}**：" + br.markdown_safe(note.text)
+    )
+    box.caption(f"{note.author} · {note.updated.isoformat()}")
+
+
 def beside(b: br.Briefing, section: str) -> None:
     """The notes on a section's figures, under its paragraph."""
     for note in br.section_notes(b, section):
-        box = st.container(border=True)
-        box.markdown(
-            f":material/comment: **{br.markdown_safe(t('br_notes', b.lang))} · "
-            f"{br.markdown_safe(note.label(b.lang))}**：" + br.markdown_safe(note.text)
-        )
-        box.caption(f"{note.author} · {note.updated.isoformat()}")
+        _draw(note, b.lang, t("br_notes", b.lang))
+
+
+def on_page(flt: Filters, lang: str, figures: tuple[str, ...]) -> None:
+    """On the budget, maps and contacts pages: the notes on these figures of the area (and the
+    areas within it) for the quarter that the page's period ends in."""
+    quarter = f"Q{(flt.end.month - 1) // 3 + 1}"
+    frame = query(notes.for_quarter, viewer.scope(), flt.year, quarter, flt.prefecture, flt.county)
+    heading = f"{t('br_notes', lang)}（{flt.year} {period_label(quarter, lang)}）"
+    for note in br.notes_from(frame, lang):
+        if note.figure in figures:
+            _draw(note, lang, heading)
 
 
 def _done(key: str) -> None:

@@ -9,7 +9,7 @@ from functools import partial
 import streamlit as st
 
 from dashboard import budget_view as view
-from dashboard import tables, viewer
+from dashboard import notes_view, tables, viewer
 from dashboard.data import query
 from dashboard.exports import file_name, to_csv_bytes, to_xlsx_bytes
 from dashboard.filters import ALL, area_name
@@ -146,6 +146,7 @@ c3.metric(
 c4.metric(t("time_progress", lang), pct(progress))
 short = shortfall_fen(planned, disbursed, progress) if has_money else None
 c5.metric(t("bud_shortfall", lang), wan_text(short), help=t("bud_shortfall_help", lang))
+notes_view.on_page(flt, lang, ("execution_rate", "disbursed"))  # 解读 on these figures
 
 if has_money:
     behind = view.behind_summary(own_lines, progress, lang)

@@ -6,7 +6,7 @@ from functools import partial
 import streamlit as st
 
 from dashboard import contacts_view as view
-from dashboard import exports, viewer
+from dashboard import exports, notes_view, viewer
 from dashboard.data import query
 from dashboard.filters import area_name
 from dashboard.fmt import pct
@@ -72,6 +72,7 @@ c[1].metric(
 c[2].metric(
     t("ct_never_visited", lang), f"{total['never_visited']:,}", help=t("ct_never_help", lang)
 )
+notes_view.on_page(flt, lang, ("compliance_rate", "ct_behind", "ct_at_risk"))  # 解读
 
 child = "county" if flt.prefecture or scope.prefecture else "prefecture"
 rate_column = st.column_config.NumberColumn(format="percent")

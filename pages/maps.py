@@ -6,7 +6,7 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard import exports, maps, viewer
+from dashboard import exports, maps, notes_view, viewer
 from dashboard.data import query
 from dashboard.filters import area_name
 from dashboard.i18n import period_label, t
@@ -18,6 +18,7 @@ flt, lang = header("page_maps")
 scope = viewer.scope()
 area = maps.area_of(scope, flt)
 requirement = CONTACT_RULE.requirement(as_of(flt))
+notes_view.on_page(flt, lang, ("love_huts", "day_care"))  # 解读 on the facilities' figures
 
 c1, c2, c3 = st.columns([2, 2, 3])
 measure = c1.selectbox(

@@ -345,3 +345,31 @@ def test_the_province_sees_every_note_and_a_viewer_only_reads(accounts, monkeypa
     viewer = page_as(url, monkeypatch, "leader@gansu.example")
     assert len(listed(viewer)) == 3
     assert not [b for b in viewer.button if b.key in ("note_save", "note_update", "note_delete")]
+
+
+def page_notes(at) -> list[str]:
+    """The notes drawn beside a page's figures, as a reader sees them."""
+    return [
+        x.replace("**", "").replace(":material/comment: ", "")
+        for x in shown(at)
+        if x.startswith(":material/comment:")
+    ]
+
+
+def test_notes_beside_the_figures_of_the_budget_contacts_and_maps_pages(accounts, monkeypatch):
+    url, _ = accounts
+    staff = page_as(url, monkeypatch, "staff@tianshui.example")
+    staff.switch_page(str(ROOT / "pages" / "budget.py")).run()
+    assert not staff.exception
+    assert page_notes(staff) == [
+        "解读（2024 第四季度） · 天水市 · 预算执行率：12月集中拨付，执行率将在一季度补齐"
+    ]
+    staff.switch_page(str(ROOT / "pages" / "contacts.py")).run()
+    assert page_notes(staff) == [
+        "解读（2024 第四季度） · 秦州区 · 进度滞后：两名干部调岗，已重新结对"
+    ]
+    staff.switch_page(str(ROOT / "pages" / "maps.py")).run()
+    assert page_notes(staff) == []  # the province's note on the Love Huts is not Tianshui's
+    admin = page_as(url, monkeypatch, "admin@gansu.example")
+    admin.switch_page(str(ROOT / "pages" / "maps.py")).run()
+    assert page_notes(admin) == ["解读（2024 第四季度） · 全省 · “爱心屋”运营：陇南两处选址调整"]
