@@ -208,8 +208,10 @@ def cmd_import(args) -> int:
         path.name,
         dry_run=args.dry_run,
         valid_only=args.valid_only,
+        replace=args.replace,
         user=user,
         year=args.year,
+        progress=import_view.text_progress(sys.stderr) if sys.stderr.isatty() else None,
     )
     if outcome.written or outcome.dry_run:
         users.audit(
@@ -222,14 +224,8 @@ def cmd_import(args) -> int:
         print(f"错误：{outcome.message()}", file=sys.stderr)
         return 2
     print(f"{ledger.title}：{path.name}（{outcome.file_format}）")
-    for p in outcome.problems[:50]:
-        where = f"第 {p.row} 行" if p.row else "文件"
-        level = "错误" if p.level == "error" else "警告"
-        column = f"“{p.column}”" if p.column else ""
-        value = f"（{p.value}）" if p.value else ""
-        print(f"  {level}：{where}{column}{value}：{p.reason}")
-    if len(outcome.problems) > 50:
-        print(f"  ……共 {len(outcome.problems):,} 条问题，完整清单请用 --report 导出。")
+    for line in import_view.problem_lines(outcome):
+        print(f"  {line}")
     if args.report:
         Path(args.report).write_bytes(import_view.problems_xlsx(outcome))
         print(f"问题清单已写入 {args.report}")
@@ -292,6 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--dry-run", action="store_true", help="只检查，不写入")
     imp.add_argument("--valid-only", action="store_true", help="跳过有错误的行，只导入有效行")
     imp.add_argument("--year", type=int, help="日期须在此年度内")
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="替换：文件涉及的每个县区、每个月的原有记录以本文件为准（文件中没有的删除）",
+    )
     imp.add_argument("--report", help="把问题清单写入此 xlsx 文件")
     brf = sub.add_parser(
         "briefing",

@@ -350,6 +350,28 @@ LABELS: dict[str, tuple[str, str]] = {
         "Download the rows this batch skipped (Excel)",
     ),
     "imp_pick_batch": ("查看批次", "Batch"),
+    "imp_removed": ("删除", "Removed"),
+    "imp_sheet": ("工作表", "Sheet"),
+    "imp_sheets": ("工作表", "Sheets"),
+    "imp_sheet_read": ("已读取", "read"),
+    "imp_sheet_left": ("未读取：{reason}", "not read: {reason}"),
+    "imp_skipped": ("跳过（示例行、合计行）", "Skipped (example, totals)"),
+    "imp_replace": (
+        "替换：文件中每个县区、每个月的记录以本文件为准",
+        "Replace: this file is the whole record of each county and month it covers",
+    ),
+    "imp_replace_help": (
+        "用于更正：重新导入某县区某月（或季度）的完整台账，库中该县区该月有、而文件中没有的记录将被删除。"
+        "检查结果会列出新增、变更和删除的记录。只有没有错误的文件才能替换。",
+        "For corrections: import a county's whole ledger for a month (or quarter) again; stored "
+        "records of that county and month the file no longer holds are removed. The check lists "
+        "what is added, changed and removed. Only a file without errors can replace.",
+    ),
+    "imp_progress": ("正在检查文件…", "Checking the file…"),
+    "imp_busy": (
+        "另一个导入正在进行，请稍候……",
+        "Another import is running; waiting for it…",
+    ),
     "imp_no_permission": (
         "您的账号只能查看，不能导入台账。如需导入，请联系管理员。",
         "Your account may view but not import ledgers. Ask an administrator.",

@@ -3,8 +3,12 @@ DataFrame or XLSX bytes out."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
+from collections import Counter
 from collections.abc import Iterable
+from typing import TextIO
 
 import pandas as pd
 from openpyxl import Workbook
@@ -21,7 +25,9 @@ ACTION_KEYS = {
     "changed": "imp_changed",
     "unchanged": "imp_unchanged",
     "rejected": "imp_rejected",
+    "removed": "imp_removed",
 }
+SHOWN_ACTIONS = 5_000  # lines of the what-would-happen list on the page
 STATUS_KEYS = {"committed": "imp_status_committed", "partial": "imp_status_partial"}
 
 
@@ -57,12 +63,97 @@ def columns_frame(ledger: Ledger, lang: str = "zh") -> pd.DataFrame:
 
 
 def counts(outcome: Outcome) -> dict[str, int]:
-    return {
+    out = {
         "added": outcome.added,
         "changed": outcome.changed,
         "unchanged": outcome.unchanged,
         "rejected": outcome.rejected,
     }
+    if outcome.replace:
+        out["removed"] = outcome.removed
+    return out
+
+
+def sheets_frame(outcome: Outcome, lang: str = "zh") -> pd.DataFrame:
+    """Each worksheet: read, with what it adds, changes and removes, or left out and why."""
+    rows = []
+    for s in outcome.sheets:
+        state = t("imp_sheet_read", lang) if s.read else t("imp_sheet_left", lang, reason=s.reason)
+        rows.append(
+            {
+                t("imp_sheet", lang): s.name or "CSV",
+                t("imp_status", lang): state,
+                t("imp_rows_total", lang): s.rows,
+                t("imp_added", lang): s.added,
+                t("imp_changed", lang): s.changed,
+                t("imp_removed", lang): s.removed,
+                t("imp_unchanged", lang): s.unchanged,
+                t("imp_rejected", lang): s.rejected,
+                t("imp_skipped", lang): s.skipped,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _kind(reason: str) -> str:
+    """A warning's kind: its reason without the values that vary from row to row."""
+    return re.sub(r"“[^”]*”|第 [^行]*行|\d[\d,.\-:]*", "…", reason)
+
+
+def problem_lines(outcome: Outcome, limit: int = 50) -> list[str]:
+    """The problems as the command line prints them: every error first (up to the limit),
+    then the warnings counted by kind, so that one bad row among thousands of warnings shows."""
+    lines = []
+    errors, warnings = outcome.errors, outcome.warnings
+    for p in errors[:limit]:
+        sheet = f"工作表“{p.sheet}”" if p.sheet else ""
+        where = f"{sheet}第 {p.row} 行" if p.row else sheet or "文件"
+        column = f"“{p.column}”" if p.column else ""
+        value = f"（{p.value}）" if p.value else ""
+        lines.append(f"错误：{where}{column}{value}：{p.reason}")
+    if len(errors) > limit:
+        lines.append(f"……共 {len(errors):,} 条错误，完整清单请用 --report 导出。")
+    kinds = Counter(_kind(p.reason) for p in warnings)
+    for kind, n in kinds.most_common(20):
+        example = next(p for p in warnings if _kind(p.reason) == kind)
+        sheet = f"工作表“{example.sheet}”" if example.sheet else ""
+        where = f"{sheet}第 {example.row} 行" if example.row else sheet or "文件"
+        more = f"（共 {n:,} 条，如{where}）" if n > 1 else f"（{where}）"
+        lines.append(f"警告{more}：{example.reason}")
+    if len(kinds) > 20:
+        lines.append(f"……另有 {len(kinds) - 20} 类警告，完整清单请用 --report 导出。")
+    return lines
+
+
+def checked(state, check, key: tuple, progress_bar, label: str) -> Outcome:
+    """The dry run of the file on screen, run once per file and settings (keyed by the file's
+    SHA-256, so a click elsewhere on the page does not check the whole file again)."""
+    ledger, content, *rest = key
+    digest = hashlib.sha256(content).hexdigest()
+    token = (ledger, digest, *rest)
+    kept = state.get("imp_checked")
+    if kept is not None and kept[0] == token:
+        return kept[1]
+    bar = progress_bar(0.0, label)
+    outcome = check(lambda share, what: bar.progress(min(1.0, share), what))
+    bar.empty()
+    # The session keeps what the page shows, not one line per row of a 200,000-row file.
+    outcome.actions = outcome.actions[:SHOWN_ACTIONS]
+    state["imp_checked"] = (token, outcome)
+    return outcome
+
+
+def text_progress(stream: TextIO):
+    """A progress bar on a terminal: one line, redrawn."""
+
+    def show(share: float, what: str) -> None:
+        filled = int(share * 30)
+        stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {share:4.0%} {what[:40]:<40}")
+        if share >= 1:
+            stream.write("\n")
+        stream.flush()
+
+    return show
 
 
 def audit_detail(outcome: Outcome) -> str:
@@ -77,11 +168,14 @@ def audit_detail(outcome: Outcome) -> str:
 
 def problems_frame(problems: Iterable[Problem], lang: str = "zh") -> pd.DataFrame:
     """One line per problem: row as the user sees it, column, value, reason, level."""
-    columns = [
-        t(k, lang) for k in ("imp_row", "imp_column", "imp_value", "imp_reason", "imp_level")
-    ]
+    problems = list(problems)
+    keys = ("imp_row", "imp_column", "imp_value", "imp_reason", "imp_level")
+    sheets = any(p.sheet for p in problems)
+    if sheets:
+        keys = ("imp_sheet", *keys)
     rows = [
         (
+            *((p.sheet,) if sheets else ()),
             p.row if p.row else None,
             p.column,
             p.value or "",
@@ -90,16 +184,32 @@ def problems_frame(problems: Iterable[Problem], lang: str = "zh") -> pd.DataFram
         )
         for p in problems
     ]
+    columns = [t(k, lang) for k in keys]
     frame = pd.DataFrame(rows, columns=columns)
-    frame[columns[0]] = frame[columns[0]].astype("Int64")
+    frame[t("imp_row", lang)] = frame[t("imp_row", lang)].astype("Int64")
     return frame
 
 
 def actions_frame(actions: Iterable[RowAction], lang: str = "zh") -> pd.DataFrame:
     """What each row would do: added, changed (which fields), unchanged, rejected."""
-    columns = [t(k, lang) for k in ("imp_row", "imp_action", "imp_key", "imp_detail")]
-    rows = [(a.row, t(ACTION_KEYS[a.action], lang), a.key, a.detail) for a in actions]
-    return pd.DataFrame(rows, columns=columns)
+    actions = list(actions)
+    keys = ("imp_row", "imp_action", "imp_key", "imp_detail")
+    sheets = any(a.sheet for a in actions)
+    if sheets:
+        keys = ("imp_sheet", *keys)
+    rows = [
+        (
+            *((a.sheet,) if sheets else ()),
+            a.row or None,
+            t(ACTION_KEYS[a.action], lang),
+            a.key,
+            a.detail,
+        )
+        for a in actions
+    ]
+    frame = pd.DataFrame(rows, columns=[t(k, lang) for k in keys])
+    frame[t("imp_row", lang)] = frame[t("imp_row", lang)].astype("Int64")
+    return frame
 
 
 def batches_frame(batches: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:

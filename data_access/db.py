@@ -137,6 +137,42 @@ def set_meta(conn, key: str, value: str) -> None:
         conn.execute(Meta.__table__.insert().values(key=key, value=value))
 
 
+# Tables whose ids come from a sequence and that the demo data or an import write.
+ID_TABLES = (
+    "budget_lines",
+    "budget_allocations",
+    "disbursements",
+    "indicators",
+    "indicator_targets",
+    "indicator_values",
+    "facilities",
+    "facility_status_changes",
+    "cadres",
+    "recipients",
+    "pairings",
+    "contacts",
+    "import_batches",
+    "import_errors",
+)
+
+
+def sync_id_sequences(conn, tables=ID_TABLES) -> None:
+    """On PostgreSQL, move each table's id sequence past the largest id stored: rows written
+    with explicit ids (the demo data, a restored copy) leave the sequence behind, and the next
+    insert without an id would collide."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in tables:
+        conn.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence(:t, 'id'), "
+                f"GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table}), 1), "
+                f"(SELECT MAX(id) IS NOT NULL FROM {table}))"
+            ),
+            {"t": table},
+        )
+
+
 def bump_data_version(conn) -> str:
     """Mark that what pages show has changed, so cached results are dropped."""
     token = uuid.uuid4().hex

@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from data_access import geography, tallies
-from data_access.db import bump_data_version, set_meta
+from data_access.db import bump_data_version, set_meta, sync_id_sequences
 from data_access.models import (
     BudgetAllocation,
     BudgetLine,
@@ -252,6 +252,7 @@ def generate(
         counts.update(_people(conn, rng, weights, size, progress))
         progress(0.98, "联系记录汇总…")
         tallies.rebuild(conn)
+        sync_id_sequences(conn)
         set_meta(conn, "contents", "demo")
         set_meta(conn, "demo_scale", scale)
         set_meta(conn, "data_as_of", f"{BUDGET_YEAR}-12-31")

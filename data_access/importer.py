@@ -2,13 +2,16 @@
 in one transaction. The 数据管理 page and `python -m dashboard import` share it.
 
 How an import goes:
-1. read: the bytes are checked before anything parses them (size, magic bytes, the zip's
-   declared sizes against bombs, formulas and merged header cells in the sheet XML via
-   defusedxml); CSV encodings are detected (UTF-8 with or without BOM, GBK, GB18030).
+1. read (ingest/reader.py): every part of the file is bounded and streamed; every visible
+   sheet whose header matches the ledger is read, the others are named as left out.
+   Template example rows and 小计 / 合计 / 总计 rows are skipped and named; a vertical merge
+   fills its value down; formulas are read from the value the file saved with them.
 2. validate: every cell is parsed (dates, money in 元 or 万元 as the header says, areas by name
    or code), references are looked up, business rules applied; every problem is a Problem
    with the row number the user sees, the column, the value and a reason in Chinese.
-3. compare: each row's natural key is looked up, giving added / changed / unchanged.
+3. compare: each row's natural key is looked up, giving added / changed / unchanged; in
+   replace mode, the stored records of each county and month the file covers that the file no
+   longer holds are removed (a correction: the clerk sends the month again).
 4. write (unless a dry run): in one transaction, only if no row has an error, or the user
    chose to import the valid rows only; an import batch records what happened.
 
@@ -18,31 +21,38 @@ written unless the whole batch is.
 
 from __future__ import annotations
 
-import codecs
-import csv
+import bisect
 import datetime as dt
 import hashlib
-import io
 import logging
 import re
+import threading
 import unicodedata
-import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import PurePath
 
 import pandas as pd
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError
-from defusedxml.ElementTree import iterparse as safe_iterparse
-from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, true
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, true
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from data_access import geography
-from data_access.db import bump_data_version, set_meta
-from data_access.ledgers import CHOICE_ALIASES, LEDGERS, Column, Ledger
+from data_access import geography, tallies
+from data_access.db import bump_data_version, set_meta, sync_id_sequences
+from data_access.ingest.reader import (
+    HEADER_SEARCH_ROWS,
+    MAX_BYTES,
+    MAX_ROWS,
+    CellFault,
+    Percent,
+    Refused,
+    Sheet,
+    Uncalculated,
+    Workbook,
+)
+from data_access.ingest.reader import read as read_file
+from data_access.ledgers import CHOICE_ALIASES, EXAMPLE_MARK, LEDGERS, Column, Ledger
 from data_access.models import (
     BudgetAllocation,
     BudgetLine,
@@ -65,42 +75,53 @@ from data_access.scope import PROVINCE, Scope, prefecture_of
 
 log = logging.getLogger(__name__)
 
-# Limits on what is read at all.
-MAX_BYTES = 20 * 1024 * 1024
-MAX_ROWS = 200_000
-MAX_COLUMNS = 60
-MAX_UNCOMPRESSED = 250 * 1024 * 1024  # all parts of an XLSX together, as its zip declares
-MAX_RATIO = 100  # uncompressed / compressed, per part larger than RATIO_FLOOR
-RATIO_FLOOR = 1024 * 1024
-MAX_ZIP_ENTRIES = 2_000
-HEADER_SEARCH_ROWS = 10  # a title row or two may sit above the headers
 MAX_PROBLEMS = 50_000
 
 DEMO_USER = "演示模式"
 
+Progress = Callable[[float, str], None]  # (share done 0–1, what is being done, in Chinese)
 
-class Refused(Exception):
-    """The file cannot be imported at all; the message says why, in Chinese."""
+
+def _quiet(_share: float, _what: str) -> None:
+    pass
 
 
 # --- results ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     row: int | None  # the spreadsheet row number as the user sees it; None: the whole file
     column: str  # the header as written in the file
     value: str | None
     reason: str
     level: str = "error"  # or "warning", which does not stop the row
+    sheet: str = ""  # the worksheet, when the file has more than one read
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowAction:
-    row: int
-    action: str  # added, changed, unchanged, rejected
+    row: int  # 0 for a stored record that replace mode removes
+    action: str  # added, changed, unchanged, rejected, removed
     key: str  # the natural key in words
     detail: str = ""  # what changes
+    sheet: str = ""
+
+
+@dataclass
+class SheetSummary:
+    """One worksheet of the file: read (with its counts) or left out (with the reason)."""
+
+    name: str
+    read: bool
+    reason: str = ""  # why it was left out
+    rows: int = 0
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    removed: int = 0
+    skipped: int = 0  # example and total rows
 
 
 @dataclass
@@ -110,6 +131,7 @@ class Outcome:
     sha256: str = ""
     dry_run: bool = True
     valid_only: bool = False
+    replace: bool = False
     refusal: str | None = None
     file_format: str = ""
     rows_total: int = 0
@@ -117,8 +139,12 @@ class Outcome:
     changed: int = 0
     unchanged: int = 0
     rejected: int = 0
+    removed: int = 0
+    skipped: int = 0  # example and total rows, never imported
     problems: list[Problem] = field(default_factory=list)
     actions: list[RowAction] = field(default_factory=list)
+    sheets: list[SheetSummary] = field(default_factory=list)
+    periods: list[tuple[str, str]] = field(default_factory=list)  # (county code, "2024-03")
     written: bool = False
     batch_id: int | None = None
 
@@ -140,7 +166,7 @@ class Outcome:
             return "checked"
         if self.written:
             return "partial" if self.rejected else "committed"
-        if self.rejected and not self.valid_only:
+        if self.rejected and (self.replace or not self.valid_only):
             return "rejected"
         return "unchanged"
 
@@ -150,6 +176,16 @@ class Outcome:
             f"共 {self.rows_total:,} 行：新增 {self.added:,}，变更 {self.changed:,}，"
             f"不变 {self.unchanged:,}，有错误 {self.rejected:,}"
         )
+        if self.replace:
+            counts += f"，删除 {self.removed:,}"
+        if self.skipped:
+            counts += f"；跳过示例行和合计行 {self.skipped:,} 行"
+        read = [s.name for s in self.sheets if s.read and s.name]
+        left = [s for s in self.sheets if not s.read]
+        if read and (len(read) > 1 or left):
+            counts += f"；已读取工作表：{'、'.join(read)}"
+        if left:
+            counts += "；未读取：" + "、".join(f"{s.name}（{s.reason}）" for s in left)
         status = self.status
         if status == "refused":
             return f"无法导入：{self.refusal}"
@@ -160,6 +196,11 @@ class Outcome:
                     "或选择“只导入有效行”。"
                 )
             return f"检查完成（未写入）。{counts}。"
+        if status == "rejected" and self.replace:
+            return (
+                f"未导入任何数据：{self.rejected:,} 行有错误，替换只接受没有错误的文件。"
+                f"{counts}。请改正后重新导入。"
+            )
         if status == "rejected":
             return (
                 f"未导入任何数据：{self.rejected:,} 行有错误。{counts}。请改正后重新导入，"
@@ -170,293 +211,6 @@ class Outcome:
         if status == "partial":
             return f"已导入有效行（批次 {self.batch_id}），{self.rejected:,} 行有错误未导入。{counts}。"
         return f"导入成功（批次 {self.batch_id}）。{counts}。"
-
-
-# --- reading files ----------------------------------------------------------------------------
-
-
-@dataclass
-class Table:
-    file_format: str  # "XLSX" or "CSV（编码）"
-    rows: list[tuple[int, list]]  # (row number as the user sees it, cell values), non-empty rows
-    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (r1, c1, r2, c2)
-
-
-_MAGIC = {
-    b"%PDF": "PDF 文档",
-    b"\x89PNG": "PNG 图片",
-    b"\xff\xd8\xff": "JPEG 图片",
-    b"GIF8": "GIF 图片",
-    b"Rar!": "RAR 压缩包",
-    b"\x1f\x8b": "GZIP 压缩包",
-    b"7z\xbc\xaf": "7z 压缩包",
-    b"MZ": "可执行程序",
-    b"\x7fELF": "可执行程序",
-    b"{\\rtf": "RTF 文档",
-}
-_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-def _size(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
-
-
-def sniff(data: bytes, file_name: str) -> str:
-    """xlsx or csv, from the content (magic bytes), not only the name."""
-    if not data:
-        raise Refused("文件是空的（0 字节）。")
-    if len(data) > MAX_BYTES:
-        raise Refused(
-            f"文件太大（{_size(len(data))}），上限为 {_size(MAX_BYTES)}。请拆分成几个文件分批导入。"
-        )
-    ext = PurePath(file_name or "").suffix.lower()
-    if data.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if data.startswith(_OLE):
-        raise Refused(
-            "这是旧版 .xls 或加了密码的 Excel 文件，无法读取。请在 Excel 中“另存为” .xlsx（不设密码）后再导入。"
-        )
-    for magic, kind in _MAGIC.items():
-        if data.startswith(magic):
-            raise Refused(f"文件内容是{kind}，不是表格。只能导入 .xlsx 或 .csv 文件。")
-    if ext in (".xlsx", ".xlsm", ".xls"):
-        raise Refused(
-            f"文件扩展名是 {ext}，但内容不是 Excel 工作簿（文件可能已损坏，或被改了扩展名）。"
-        )
-    if ext not in ("", ".csv", ".txt"):
-        raise Refused(f"不支持 {ext} 文件。只能导入 .xlsx 或 .csv 文件。")
-    return "csv"
-
-
-_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # control characters
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    """The text of a CSV file and the name of its encoding, detected without asking."""
-    if data.startswith(codecs.BOM_UTF8):
-        try:
-            return data[3:].decode("utf-8"), "UTF-8 BOM"
-        except UnicodeDecodeError as exc:
-            raise Refused("文件开头标明是 UTF-8 编码，但内容不是有效的 UTF-8 文本。") from exc
-    for bom in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        if data.startswith(bom):
-            try:
-                return data.decode("utf-16"), "UTF-16"
-            except UnicodeDecodeError as exc:
-                raise Refused("文件开头标明是 UTF-16 编码，但内容无法解码。") from exc
-    if b"\x00" in data:
-        raise Refused("文件含有二进制内容，不是文本格式的 CSV 文件。")
-    for codec, name in (("utf-8", "UTF-8"), ("gbk", "GBK"), ("gb18030", "GB18030")):
-        try:
-            text = data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        controls = len(_BINARY.findall(text))
-        if controls > max(3, len(text) // 1000):
-            raise Refused("文件含有大量控制字符，不是文本格式的 CSV 文件。")
-        return text, name
-    raise Refused(
-        "无法识别文件的文字编码。请用 Excel 另存为“CSV UTF-8”或 GBK 编码的 CSV 后再导入。"
-    )
-
-
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def read_csv(data: bytes) -> Table:
-    text, encoding = decode(data)
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", "\t", ";"), key=first.count) if first else ","
-    rows: list[tuple[int, list]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        for number, record in enumerate(reader, start=1):
-            if all(_blank(v) for v in record):
-                continue
-            if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
-                raise Refused(f"行数超过上限（{MAX_ROWS:,} 行）。请拆分成几个文件分批导入。")
-            rows.append((number, record[:MAX_COLUMNS]))
-    except csv.Error as exc:
-        raise Refused(f"CSV 格式有误（第 {reader.line_num} 行附近）：引号或分隔符不配对。") from exc
-    return Table(f"CSV（{encoding}）", rows)
-
-
-_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})$")
-
-
-def _cell_ref(ref: str) -> tuple[int, int]:
-    """A1 → (row 1, column 1)."""
-    m = _REF.match(ref or "")
-    if not m:
-        raise Refused(f"工作表中有无法识别的单元格地址：{ref[:20]!r}。")
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
-
-
-def _check_zip(zf: zipfile.ZipFile) -> None:
-    infos = zf.infolist()
-    if len(infos) > MAX_ZIP_ENTRIES:
-        raise Refused(f"Excel 文件内部的部件过多（{len(infos):,} 个），疑似损坏或恶意文件。")
-    total = 0
-    for info in infos:
-        if info.flag_bits & 0x1:
-            raise Refused("Excel 文件已加密，无法读取。请去掉密码后再导入。")
-        total += info.file_size
-        if info.file_size > RATIO_FLOOR and (
-            info.compress_size == 0 or info.file_size / info.compress_size > MAX_RATIO
-        ):
-            raise Refused(
-                "Excel 文件压缩比异常（疑似“压缩炸弹”），已拒绝读取。请另存为新的 .xlsx 后再导入。"
-            )
-    if total > MAX_UNCOMPRESSED:
-        raise Refused(
-            f"Excel 文件解压后过大（{_size(total)}，上限 {_size(MAX_UNCOMPRESSED)}）。请拆分后分批导入。"
-        )
-    names = set(zf.namelist())
-    if "xl/workbook.xml" not in names:
-        if "word/document.xml" in names:
-            raise Refused("这是 Word 文档，不是 Excel 表格。")
-        raise Refused("文件是压缩包，但不是 Excel 工作簿（.xlsx）。")
-
-
-def _parse_xml(zf: zipfile.ZipFile, name: str):
-    """The root element of one small part (workbook, relationships), parsed safely."""
-    with zf.open(name) as fh:
-        root = None
-        for _event, elem in safe_iterparse(fh, events=("end",)):
-            root = elem
-        return root
-
-
-def _sheet_part(zf: zipfile.ZipFile, ledger: Ledger) -> tuple[str, str]:
-    """(sheet title, path of its XML part): the sheet titled like the template's, else the
-    first sheet."""
-    workbook = _parse_xml(zf, "xl/workbook.xml")
-    sheets = [
-        (s.get("name") or "", s.get(f"{_NS_REL}id") or "")
-        for s in workbook.iter(f"{_NS_MAIN}sheet")
-    ]
-    if not sheets:
-        raise Refused("Excel 工作簿中没有工作表。")
-    title, rid = next(((t, r) for t, r in sheets if t == ledger.sheet_title), sheets[0])
-    targets = {}
-    if "xl/_rels/workbook.xml.rels" in zf.namelist():
-        rels = _parse_xml(zf, "xl/_rels/workbook.xml.rels")
-        targets = {
-            r.get("Id"): r.get("Target") or "" for r in rels.iter(f"{_NS_PKG_REL}Relationship")
-        }
-    target = targets.get(rid, "")
-    path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    path = re.sub(r"[^/]+/\.\./", "", path)
-    if path not in zf.namelist():
-        raise Refused(f"工作表“{title}”的内容缺失，文件可能已损坏。")
-    return title, path
-
-
-@dataclass
-class _SheetFacts:
-    merged: list[tuple[int, int, int, int]]
-    formulas: list[str]  # cell references
-    last_row: int
-    last_col: int
-    value_rows: int
-
-
-def _scan_sheet(zf: zipfile.ZipFile, path: str) -> _SheetFacts:
-    """Merged ranges, formula cells and the extent of real values, from the sheet XML
-    (openpyxl's read-only mode exposes neither merged cells nor, with data_only, formulas)."""
-    facts = _SheetFacts([], [], 0, 0, 0)
-    row_has_value = False
-    with zf.open(path) as fh:
-        for _event, elem in safe_iterparse(fh, events=("end",)):
-            tag = elem.tag
-            if tag == f"{_NS_MAIN}c":
-                ref = elem.get("r")
-                has_value = any(child.tag in (f"{_NS_MAIN}v", f"{_NS_MAIN}is") for child in elem)
-                if elem.find(f"{_NS_MAIN}f") is not None:
-                    facts.formulas.append(ref or "?")
-                elif has_value and ref:
-                    row, col = _cell_ref(ref)
-                    facts.last_row = max(facts.last_row, row)
-                    facts.last_col = max(facts.last_col, col)
-                    row_has_value = True
-                elem.clear()
-            elif tag == f"{_NS_MAIN}row":
-                if row_has_value:
-                    facts.value_rows += 1
-                    if facts.value_rows > MAX_ROWS + HEADER_SEARCH_ROWS:
-                        raise Refused(
-                            f"行数超过上限（{MAX_ROWS:,} 行）。请拆分成几个文件分批导入。"
-                        )
-                row_has_value = False
-                elem.clear()
-            elif tag == f"{_NS_MAIN}mergeCell":
-                first, _, last = (elem.get("ref") or "").partition(":")
-                r1, c1 = _cell_ref(first)
-                r2, c2 = _cell_ref(last or first)
-                facts.merged.append((r1, c1, r2, c2))
-    return facts
-
-
-def read_xlsx(data: bytes, ledger: Ledger) -> Table:
-    from openpyxl import load_workbook
-
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise Refused("Excel 文件已损坏，无法打开（压缩结构无效）。") from exc
-    with zf:
-        _check_zip(zf)
-        title, path = _sheet_part(zf, ledger)
-        facts = _scan_sheet(zf, path)
-        if facts.formulas:
-            cells = "、".join(facts.formulas[:5]) + ("等" if len(facts.formulas) > 5 else "")
-            raise Refused(
-                f"工作表“{title}”中有 {len(facts.formulas):,} 个公式单元格（{cells}）。"
-                "请只导入数值：复制全部数据，用“选择性粘贴 → 数值”粘贴后保存，再导入。"
-            )
-        if facts.last_row == 0:
-            return Table("XLSX", [], facts.merged)
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            ws = wb[title]
-            ncols = min(max(facts.last_col, 1), MAX_COLUMNS)
-            rows = []
-            for number, values in enumerate(
-                ws.iter_rows(min_row=1, max_row=facts.last_row, max_col=ncols, values_only=True),
-                start=1,
-            ):
-                if values is None or all(_blank(v) for v in values):
-                    continue
-                rows.append((number, list(values)))
-        finally:
-            wb.close()
-    return Table("XLSX", rows, facts.merged)
-
-
-def read_table(data: bytes, file_name: str, ledger: Ledger) -> Table:
-    """The rows of a file, or Refused. Anything a broken file makes a parser raise is a
-    refusal too: the person gets a sentence, the log gets the traceback."""
-    kind = sniff(data, file_name)
-    try:
-        return read_xlsx(data, ledger) if kind == "xlsx" else read_csv(data)
-    except Refused:
-        raise
-    except (DefusedXmlException, ParseError) as exc:
-        raise Refused("Excel 文件中的 XML 内容无效或不安全（如含实体定义），已拒绝读取。") from exc
-    except (zipfile.BadZipFile, EOFError, KeyError) as exc:
-        raise Refused(
-            "Excel 文件已损坏，无法读取。请在 Excel 中打开后另存为新的 .xlsx 再导入。"
-        ) from exc
-    except Exception as exc:  # a hostile file may make a parser fail in any way
-        log.warning("could not read %s: %r", file_name, exc, exc_info=True)
-        raise Refused("文件已损坏或格式无法识别，无法读取。请用模板重新整理后再导入。") from exc
 
 
 # --- headers ----------------------------------------------------------------------------------
@@ -491,31 +245,54 @@ def _match_header(ledger: Ledger, value) -> tuple[Column | None, str | None]:
 
 @dataclass
 class _Layout:
+    sheet: str
     header_row: int
     columns: dict[int, Column]  # position → column
     headers: dict[str, str]  # column key → header as written
     money_factor: dict[str, int]  # column key → fen per unit
     ignored: list[str]
+    # A second column for the same area (县区名称 and 县区代码): position → column; the two
+    # must agree on every row.
+    twins: dict[int, Column] = field(default_factory=dict)
+    label: str = ""  # the sheet name in messages, when the file has more than one sheet read
+    summary: SheetSummary | None = None
 
 
-def _layout(ledger: Ledger, table: Table) -> _Layout:
+class _NotLedger(Refused):
+    """The sheet's header is not this ledger's: another sheet may be."""
+
+
+def _header_row(ledger: Ledger, sheet: Sheet) -> tuple[int, list] | None:
     best: tuple[int, int] | None = None  # (score, index)
-    for index, (_number, values) in enumerate(table.rows[:HEADER_SEARCH_ROWS]):
+    for index, (_number, values) in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
         score = sum(1 for v in values if _match_header(ledger, v)[0] is not None)
         if score and (best is None or score > best[0]):
             best = (score, index)
-    if best is None:
-        expected = "、".join(c.template_header for c in ledger.columns if c.required)
-        raise Refused(
+    return None if best is None else sheet.rows[best[1]]
+
+
+def _layout(ledger: Ledger, sheet: Sheet) -> _Layout:
+    """Where the ledger's columns are in this sheet. _NotLedger when the sheet holds something
+    else (fewer than two required headers); Refused when it is this ledger's sheet with a
+    fault (a required column missing, a merged header, a column twice)."""
+    required = [c for c in ledger.columns if c.required]
+    expected = "、".join(c.template_header for c in required)
+    found = _header_row(ledger, sheet)
+    if found is None:
+        raise _NotLedger(
             f"找不到表头。“{ledger.title}”的第1行应为表头，至少包括：{expected}。请使用下载的模板。"
         )
-    header_row, values = table.rows[best[1]]
-    for r1, c1, r2, c2 in table.merged:
-        if r1 <= header_row <= r2:
+    header_row, values = found
+    matched = {c.key for c in (_match_header(ledger, v)[0] for v in values) if c is not None}
+    missing = [c.template_header for c in required if c.key not in matched]
+    if missing and sum(1 for c in required if c.key in matched) < 2:
+        raise _NotLedger(f"缺少必填列：{'、'.join(missing)}。请使用下载的模板。")
+    for r1, c1, r2, c2 in sheet.merged:
+        if r1 <= header_row <= r2 and (c1 != c2 or r1 != r2):
             raise Refused(
                 f"表头第 {header_row} 行有合并单元格（第 {c1}–{c2} 列）。请取消合并，每列一个表头后再导入。"
             )
-    layout = _Layout(header_row, {}, {}, {}, [])
+    layout = _Layout(sheet.name, header_row, {}, {}, {}, [])
     for pos, value in enumerate(values):
         col, unit = _match_header(ledger, value)
         if col is None:
@@ -523,6 +300,9 @@ def _layout(ledger: Ledger, table: Table) -> _Layout:
                 layout.ignored.append(_norm(value)[:30])
             continue
         if col.key in layout.headers:
+            if col.kind in ("area", "prefecture") and not layout.twins.get(pos):
+                layout.twins[pos] = col
+                continue
             raise Refused(
                 f"“{col.header}”列出现了两次（“{layout.headers[col.key]}”和“{_norm(value)}”）。"
             )
@@ -537,12 +317,13 @@ def _layout(ledger: Ledger, table: Table) -> _Layout:
                 raise Refused(
                     f"“{_norm(value)}”列须在表头写明金额单位：“{col.header}（元）”或“{col.header}（万元）”。"
                 )
-    missing = [
-        c.template_header for c in ledger.columns if c.required and c.key not in layout.headers
-    ]
     if missing:
         raise Refused(f"缺少必填列：{'、'.join(missing)}。请使用下载的模板。")
     return layout
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 # --- cells ------------------------------------------------------------------------------------
@@ -555,8 +336,10 @@ class CellError(ValueError):
 def _display(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, Percent):
+        return f"{_excel_decimal(value * 100).normalize():f}%"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else format(value, ".15g")
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
     return str(value)[:200]
@@ -569,17 +352,25 @@ def _mask_id(value) -> str:
     return text[:4] + "*" * (len(text) - 8) + text[-4:]
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Control characters, and the invisible ones a code picks up when pasted from WeChat or a web
+# page (zero-width spaces and joiners, direction marks, the BOM).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
 
 def _text(value) -> str:
     if isinstance(value, bool):
         raise CellError("应为文字")
     if isinstance(value, float):
-        value = int(value) if value.is_integer() else Decimal(repr(value))
+        value = int(value) if value.is_integer() else _excel_decimal(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):
         raise CellError("应为文字，不是日期")
-    return _CONTROL.sub("", _norm(value))
+    return _CONTROL.sub("", _norm(value)).strip()
+
+
+def _excel_decimal(value: float) -> Decimal:
+    """What Excel shows for a number it stores: 15 significant digits, so that the float
+    noise of a sum (0.30000000000000004) is the 0.3 the clerk sees."""
+    return Decimal(format(value, ".15g"))
 
 
 def _number(value) -> Decimal:
@@ -590,7 +381,7 @@ def _number(value) -> Decimal:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise CellError("不是有效的数字")
-        return Decimal(repr(value))  # the shortest decimal that round-trips: what was typed
+        return _excel_decimal(value)
     if isinstance(value, Decimal):
         number = value
     else:
@@ -630,9 +421,13 @@ def _count(value) -> int:
 
 
 def _amount(value) -> Decimal:
+    """A value such as an indicator's: a percent cell (Excel stores 96 % as 0.96) is read as
+    the percentage the clerk typed, 96."""
     if isinstance(value, str) and _norm(value).endswith("%"):
         value = _norm(value)[:-1]
     number = _number(value)
+    if isinstance(value, Percent):
+        number = (number * 100).normalize()
     if number < 0:
         raise CellError("不能为负数")
     if number != number.quantize(Decimal("0.01"), ROUND_HALF_UP):
@@ -737,14 +532,25 @@ def _bool(value) -> bool:
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
+_ID_FIX = "请把该列设为“文本”格式后重新填写完整号码（或在号码前加英文单引号 '）"
+
+
 def parse_id_number(value) -> str:
     """A resident identity number, checked (format, birth date, check digit). The caller keeps
-    only its hash and last four characters."""
+    only its hash and last four characters. Excel keeps 15 significant digits of a number: an
+    18-digit number typed into a number cell loses its last digits (…000), and the check digit
+    then passes in about one case in eleven, so a number cell is never an identity number."""
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        raise CellError("身份证号须设为文本格式填写（数字格式会丢失末位）")
+        raise CellError(f"身份证号被 Excel 存成了数字，末几位已变成 0，无法还原。{_ID_FIX}")
     text = re.sub(r"\s", "", _text(value)).upper()
+    if re.fullmatch(r"\d(\.\d+)?E\+?\d+", text):
+        raise CellError(f"身份证号被 Excel 改成了科学计数法（如 6.2E+17），已无法还原。{_ID_FIX}")
     if not re.fullmatch(r"\d{17}[\dX]", text):
         raise CellError("身份证号应为18位（前17位数字，末位数字或X）")
+    if text.endswith("000"):
+        raise CellError(
+            f"身份证号末三位是 000，像是被 Excel 当作数字截断过（只保留15位有效数字）。{_ID_FIX}"
+        )
     try:
         dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError as exc:
@@ -776,7 +582,8 @@ def _phone4(value) -> str:
 
 
 class Areas:
-    """County-level areas by code, full name, short name, or prefecture + county."""
+    """County-level areas by code, full name, short name, or prefecture + county; every name a
+    Gansu clerk writes for a county (张家川县 for 张家川回族自治县) is known."""
 
     def __init__(self, conn: Connection):
         counties = conn.execute(
@@ -789,25 +596,30 @@ class Areas:
         self.prefecture_codes = {p.code for p in prefectures}
         self.names: dict[str, set[str]] = defaultdict(set)
         self.prefecture_names: dict[str, str] = {}
+        self.prefecture_name = {p.code: p.name for p in prefectures}
         pref_names = {p.code: (p.name, p.short_name) for p in prefectures}
         for p in prefectures:
-            self.prefecture_names[p.name] = p.code
-            self.prefecture_names[p.short_name] = p.code
+            for name in _prefecture_forms(p.name, p.short_name):
+                self.prefecture_names[name] = p.code
         for c in counties:
-            for name in {c.name, c.short_name}:
+            for name in _county_forms(c.name, c.short_name):
                 self.names[name].add(c.code)
                 for pref in pref_names[c.prefecture_code]:
                     if pref != name:
                         self.names[pref + name].add(c.code)
         self.name_of = {c.code: c.name for c in counties}
 
-    def resolve(self, value) -> str:
+    @staticmethod
+    def _clean(value) -> str:
         if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
             text = _display(value)
         else:
             text = _text(value)
         text = re.sub(r"[\s·・.\-—/]", "", text)
-        text = text.removeprefix("甘肃省").removeprefix("甘肃") or text
+        return text.removeprefix("甘肃省").removeprefix("甘肃") or text
+
+    def resolve(self, value) -> str:
+        text = self._clean(value)
         if re.fullmatch(r"\d{6}", text):
             if text in self.codes:
                 return text
@@ -823,28 +635,64 @@ class Areas:
             raise CellError("这是市州，请填写县区")
         raise CellError("未知的县区")
 
+    def resolve_prefecture(self, value) -> str:
+        text = self._clean(value)
+        if re.fullmatch(r"\d{6}", text) and text in self.prefecture_codes:
+            return text
+        code = self.prefecture_names.get(text)
+        if code is None:
+            raise CellError("未知的市州")
+        return code
+
+
+def _county_forms(name: str, short: str) -> set[str]:
+    """张家川回族自治县: also 张家川 and 张家川县, as clerks write it."""
+    forms = {name, short}
+    if name.endswith("自治县") and short != name:
+        forms.add(short + "县")
+    return forms
+
+
+def _prefecture_forms(name: str, short: str) -> set[str]:
+    """临夏回族自治州: also 临夏州 and 临夏, as clerks write it."""
+    forms = {name, short}
+    if name.endswith("自治州"):
+        forms.add(short.removesuffix("州"))
+    return forms
+
 
 # --- validation -------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Rec:
-    row: int
+    index: int  # position in the file, across sheets
+    row: int  # the row number as the user sees it
+    layout: _Layout
     values: dict  # column key → parsed value; later also database fields
     raw: dict  # column key → the cell as written
     key: tuple | None = None
     existing_id: int | None = None
     action: str = ""
     detail: str = ""
+    number_codes: tuple[str, ...] = ()  # code columns typed as numbers (leading zeros lost?)
+
+    @property
+    def sheet(self) -> str:
+        return self.layout.label
+
+
+def _where(rec: _Rec) -> str:
+    """第 5 行, or 工作表“2月”第 5 行 when the file has named sheets."""
+    return f"工作表“{rec.sheet}”第 {rec.row} 行" if rec.sheet else f"第 {rec.row} 行"
 
 
 class _Check:
     """Collects problems and knows which rows have errors."""
 
-    def __init__(self, layout: _Layout):
-        self.layout = layout
+    def __init__(self) -> None:
         self.problems: list[Problem] = []
-        self.bad: set[int] = set()
+        self.bad: set[int] = set()  # _Rec.index of rows with an error
         self.truncated = False
 
     def _add(self, problem: Problem) -> None:
@@ -856,16 +704,32 @@ class _Check:
                 Problem(None, "", None, f"问题过多，只列出前 {MAX_PROBLEMS:,} 条", "warning")
             )
 
+    def note(self, reason: str, sheet: str = "", row: int | None = None) -> None:
+        """A warning about the file or a sheet, not about one cell."""
+        self._add(Problem(row, "", None, reason, "warning", sheet))
+
     def error(self, rec: _Rec, key: str, reason: str) -> None:
-        self.bad.add(rec.row)
+        self.bad.add(rec.index)
         self._add(
-            Problem(rec.row, self.layout.headers.get(key, key), self._value(rec, key), reason)
+            Problem(
+                rec.row,
+                rec.layout.headers.get(key, key),
+                self._value(rec, key),
+                reason,
+                "error",
+                rec.sheet,
+            )
         )
 
     def warn(self, rec: _Rec, key: str, reason: str) -> None:
         self._add(
             Problem(
-                rec.row, self.layout.headers.get(key, key), self._value(rec, key), reason, "warning"
+                rec.row,
+                rec.layout.headers.get(key, key),
+                self._value(rec, key),
+                reason,
+                "warning",
+                rec.sheet,
             )
         )
 
@@ -875,23 +739,98 @@ class _Check:
             return None
         return _mask_id(raw) if key == "id_number" else _display(raw)
 
+    def is_bad(self, rec: _Rec) -> bool:
+        return rec.index in self.bad
+
     def ok(self, rec: _Rec, *keys: str) -> bool:
         """The row has no error, or (with keys) these parsed values are all usable."""
         if not keys:
-            return rec.row not in self.bad
+            return rec.index not in self.bad
         return all(k in rec.values for k in keys)
 
 
+# A row that only sums others: 小计, 合计, 总计, 累计, 本月合计, 城关区小计, 合 计…
+_TOTAL = re.compile(r"^.{0,12}?(小计|合计|总计|累计|共计)[:：]?$")
+
+
+def _skip_reason(ledger: Ledger, values: list, layout: _Layout) -> str | None:
+    """Why a row is not a record: the template's example row, or a total row."""
+    texts = "".join(v for v in values if isinstance(v, str))
+    if EXAMPLE_MARK not in texts and "计" not in texts:  # every total word ends in 计
+        return None
+    for pos, col in layout.columns.items():
+        value = values[pos] if pos < len(values) else None
+        if not isinstance(value, str):
+            continue
+        text = re.sub(r"\s", "", _norm(value))
+        if col.kind in ("code", "text") and text.startswith(EXAMPLE_MARK):
+            return f"是模板的示例行（“{layout.headers[col.key]}”为“{text[:30]}”），已跳过，未导入"
+    for value in values:
+        if isinstance(value, str) and len(value) <= 20:
+            text = re.sub(r"\s", "", _norm(value))
+            if _TOTAL.match(text):
+                return f"是合计行（“{text}”），已跳过：合计不作为一条记录导入"
+    return None
+
+
+def _fill_merged(sheet: Sheet, layout: _Layout, check: _Check) -> list[tuple[int, list]]:
+    """A vertical merge in the data means the same value on every row it spans: give each
+    row the value of the merge's first cell, and say so once per merge."""
+    rows = sheet.rows
+    merges = [m for m in sheet.merged if m[2] > m[0] and m[2] > layout.header_row]
+    if not merges:
+        return rows
+    numbers = [n for n, _ in rows]
+    by_number = {n: list(v) for n, v in rows}
+    for r1, c1, r2, c2 in merges:
+        top = by_number.get(r1)
+        if top is None or r1 <= layout.header_row:
+            continue
+        first = top[c1 - 1] if c1 - 1 < len(top) else None
+        if _blank(first):
+            continue
+        start, stop = bisect.bisect_right(numbers, r1), bisect.bisect_right(numbers, r2)
+        for number in numbers[start:stop]:
+            row = by_number[number]
+            for c in range(c1, c2 + 1):
+                if c - 1 >= len(row):
+                    row.extend([None] * (c - len(row)))
+                if _blank(row[c - 1]):
+                    row[c - 1] = first
+        col = layout.columns.get(c1 - 1)
+        if col is not None and stop > start:
+            check.note(
+                f"第 {r1}–{r2} 行“{layout.headers[col.key]}”列是合并单元格，"
+                f"已按“{_display(first)[:30]}”填入每一行",
+                layout.label,
+                r1,
+            )
+    return [(n, by_number[n]) for n in numbers]
+
+
 def _parse_cells(
-    ledger: Ledger, table: Table, layout: _Layout, check: _Check, areas: Areas
+    ledger: Ledger,
+    sheet: Sheet,
+    layout: _Layout,
+    check: _Check,
+    areas: Areas,
+    first_index: int,
+    summary: SheetSummary,
 ) -> list[_Rec]:
     recs = []
     # Ledgers repeat their values (the county, the line, the date): parse each once.
     parsed: dict[tuple, object] = {}
-    for number, values in table.rows:
+    index = first_index
+    for number, values in _fill_merged(sheet, layout, check):
         if number <= layout.header_row:
             continue
-        rec = _Rec(number, {}, {})
+        skip = _skip_reason(ledger, values, layout)
+        if skip:
+            summary.skipped += 1
+            check.note(f"第 {number} 行{skip}", layout.label, number)
+            continue
+        rec = _Rec(index, number, layout, {}, {})
+        index += 1
         for pos, col in layout.columns.items():
             value = values[pos] if pos < len(values) else None
             if _blank(value):
@@ -902,25 +841,65 @@ def _parse_cells(
                     rec.values[col.key] = None
                 continue
             rec.raw[col.key] = value
-            memo = (col.key, value) if type(value) is str else (col.key, type(value), repr(value))
-            result = parsed.get(memo)
-            if result is None:
-                try:
-                    result = _parse(col, value, layout, areas)
-                except CellError as exc:
-                    result = exc
-                if len(parsed) < 200_000:
-                    parsed[memo] = result
+            result = _parse_memo(parsed, col, value, layout, areas)
             if isinstance(result, CellError):
                 check.error(rec, col.key, str(result))
             else:
                 rec.values[col.key] = result
+                if col.kind == "code" and isinstance(value, int | float):
+                    rec.number_codes += (col.key,)
+        for pos, col in layout.twins.items():
+            value = values[pos] if pos < len(values) else None
+            if _blank(value) or not check.ok(rec, col.key):
+                continue
+            result = _parse_memo(parsed, col, value, layout, areas)
+            if not isinstance(result, CellError) and result != rec.values[col.key]:
+                check.error(
+                    rec,
+                    col.key,
+                    f"与同一行的“{_display(value)[:30]}”不是同一个地区，请核对",
+                )
+        _check_prefecture(rec, check, areas)
         recs.append(rec)
     return recs
 
 
+def _parse_memo(parsed: dict, col: Column, value, layout: _Layout, areas: Areas):
+    memo = (col.key, value) if type(value) is str else (col.key, type(value), repr(value))
+    result = parsed.get(memo)
+    if result is None:
+        try:
+            result = _parse(col, value, layout, areas)
+        except CellError as exc:
+            result = exc
+        if len(parsed) < 200_000:
+            parsed[memo] = result
+    return result
+
+
+def _check_prefecture(rec: _Rec, check: _Check, areas: Areas) -> None:
+    """A 市州 column must agree with the row's 县区."""
+    pref, county = rec.values.pop("prefecture", None), rec.values.get("county_code")
+    if pref and county and prefecture_of(county) != pref:
+        check.error(
+            rec,
+            "prefecture",
+            f"与县区“{areas.name_of.get(county, county)}”所属的"
+            f"“{areas.prefecture_name.get(prefecture_of(county), '')}”不一致，请核对",
+        )
+
+
 def _parse(col: Column, value, layout: _Layout, areas: Areas):
+    if isinstance(value, Uncalculated):
+        raise CellError(
+            "是公式，但文件中没有保存计算结果：请在 Excel 或 WPS 中打开并保存一次，"
+            "或复制后“选择性粘贴 → 数值”"
+        )
+    if isinstance(value, CellFault):
+        raise CellError(f"是 Excel 错误值 {value.code}，请改正公式或填写数值")
     kind = col.kind
+    if kind == "prefecture":
+        return areas.resolve_prefecture(value)
     if kind in ("text", "code"):
         text = _text(value)
         if not text:
@@ -985,6 +964,7 @@ class _Context:
     scope: Scope
     year: int | None
     today: dt.date
+    replace: bool = False
 
 
 # Scope on writes. A row is refused when the area it gives, the record it would change, or a
@@ -1123,6 +1103,9 @@ OPS = {
         {"illustrative": False},
     ),
 }
+
+
+LEDGER_MODEL = {name: ops.model for name, ops in OPS.items()}
 
 
 def _resolve(ctx: _Context, recs: list[_Rec]) -> None:
@@ -1321,8 +1304,12 @@ def _resolve_contacts(ctx: _Context, recs: list[_Rec]) -> None:
 
 
 def _key(ledger: Ledger, rec: _Rec) -> tuple | None:
+    """The row's identity. A part that is optional (the voucher number of a payment) counts
+    when the row has it."""
     try:
-        return tuple(rec.values[k] for k in ledger.key)
+        return tuple(
+            rec.values.get(k) if k in ledger.optional_key else rec.values[k] for k in ledger.key
+        )
     except KeyError:
         return None
 
@@ -1332,30 +1319,84 @@ def _describe_key(keys: list[str], rec: _Rec) -> str:
     return " · ".join(_display(rec.raw[k]) for k in keys if rec.raw.get(k) is not None)
 
 
-def _existing(ctx: _Context, recs: list[_Rec]) -> dict[tuple, tuple[int, dict]]:
-    """The rows already in the database with the file's natural keys: key → (id, fields)."""
+def _month_span(months: Iterable[dt.date]) -> tuple[dt.date, dt.date]:
+    months = sorted(months)
+    last = months[-1]
+    end = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return months[0].replace(day=1), end
+
+
+def _existing(ctx: _Context, recs: list[_Rec]) -> list[tuple[int, dict]]:
+    """The stored rows that may be the file's rows: (id, fields)."""
     conn, ledger, ops = ctx.conn, ctx.ledger, OPS[ctx.ledger.name]
     table = ops.model.__table__
     columns = [table.c.id, *(table.c[f] for f in ops.fields)]
     keyed = [r for r in recs if r.key is not None]
     if not keyed:
-        return {}
+        return []
     first = ledger.key[0]
     wanted = sorted({r.values[first] for r in keyed}, key=str)
     where = []
-    date_key = {"disbursements": "paid_on", "contacts": "contacted_on", "indicator_values": "month"}
-    if ledger.name in date_key:
-        k = date_key[ledger.name]
-        dates = [r.values[k] for r in keyed]
-        where.append(table.c[k].between(min(dates), max(dates)))
-    found: dict[tuple, tuple[int, dict]] = {}
+    if ledger.dated:
+        dates = [r.values[ledger.dated] for r in keyed]
+        where.append(table.c[ledger.dated].between(min(dates), max(dates)))
+    found: list[tuple[int, dict]] = []
     for chunk in _chunks(wanted):
         stmt = select(*columns).where(and_(table.c[first].in_(chunk), *where))
         for row in conn.execute(stmt).mappings():
-            fields = {f: row[f] for f in ops.fields}
-            key = tuple(fields[k] for k in ledger.key)
-            found.setdefault(key, (row["id"], fields))
+            found.append((row["id"], {f: row[f] for f in ops.fields}))
     return found
+
+
+def _period_rows(ctx: _Context, periods: set[tuple[str, dt.date]]) -> list[tuple[int, dict]]:
+    """The stored rows of the counties and months a file covers (replace mode)."""
+    conn, ledger, ops = ctx.conn, ctx.ledger, OPS[ctx.ledger.name]
+    table = ops.model.__table__
+    columns = [table.c.id, *(table.c[f] for f in ops.fields)]
+    start, end = _month_span(m for _, m in periods)
+    counties = sorted({c for c, _ in periods})
+    out = []
+    for chunk in _chunks(counties):
+        stmt = select(*columns).where(
+            table.c.county_code.in_(chunk), table.c[ledger.dated].between(start, end)
+        )
+        for row in conn.execute(stmt).mappings():
+            fields = {f: row[f] for f in ops.fields}
+            if (fields["county_code"], _month(fields[ledger.dated])) in periods:
+                out.append((row["id"], fields))
+    return out
+
+
+def _month(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return value.replace(day=1)
+
+
+def _loose_match(ledger: Ledger, fields: dict, stored: list[tuple[int, dict]]) -> int | None:
+    """The stored row a file row corrects although its identity differs, or None.
+
+    A payment without a voucher number is the stored payment with the same line, county, day
+    and amount; one with a voucher number may be a stored payment that had none. A pairing
+    whose 结对日期 was corrected is the stored pairing of the same cadre and person whose
+    period overlaps it: the same two people are never paired twice at once."""
+    if ledger.name == "disbursements":
+        for i, (_id, s) in enumerate(stored):
+            if fields.get("voucher") is None or s.get("voucher") is None:
+                return i
+        return None
+    if ledger.name == "pairings":
+        start, end = fields["started_on"], fields.get("ended_on") or dt.date.max
+        for i, (_id, s) in enumerate(stored):
+            if s["started_on"] <= end and start <= (s.get("ended_on") or dt.date.max):
+                return i
+    return None
+
+
+_LOOSE_KEY = {
+    "disbursements": ("line_id", "county_code", "paid_on", "amount_fen"),
+    "pairings": ("cadre_id", "recipient_id"),
+}
 
 
 def _same(a, b) -> bool:
@@ -1373,6 +1414,7 @@ def _same(a, b) -> bool:
 
 
 _FIELD_LABEL = {
+    "started_on": "结对日期",
     "kind": "设施类型",
     "name": "名称",
     "county_code": "县区",
@@ -1403,61 +1445,95 @@ _FIELD_LABEL = {
 }
 
 
-def _record(ledger: Ledger, rec: _Rec, layout: _Layout) -> dict:
+def _record(ledger: Ledger, rec: _Rec) -> dict:
     """The database fields this row writes; optional columns absent from the file (and an empty
-    identity number) leave what is stored alone."""
+    identity number or voucher number) leave what is stored alone."""
     ops = OPS[ledger.name]
     out = {}
     for f in ops.fields:
         col = ops.optional.get(f)
-        if col and col not in layout.headers:
+        if col and col not in rec.layout.headers:
             continue
-        if f in ("id_hash", "id_last4") and rec.values.get(f) is None:
+        if f in ("id_hash", "id_last4", "voucher") and rec.values.get(f) is None:
             continue
         out[f] = rec.values[f] if f in rec.values else ops.defaults.get(f)
     return out
 
 
-def _compare(ctx: _Context, recs: list[_Rec], layout: _Layout) -> None:
+def _compare(ctx: _Context, recs: list[_Rec]) -> list[tuple[int, dict]]:
+    """added / changed / unchanged per row; returns the stored rows that replace mode removes."""
     ledger, check = ctx.ledger, ctx.check
-    first_seen: dict[tuple, int] = {}
+    first_seen: dict[tuple, _Rec] = {}
     for rec in recs:
-        if rec.row in check.bad:
+        if check.is_bad(rec):
             continue
         rec.key = _key(ledger, rec)
         if rec.key is None:
             continue
-        if rec.key in first_seen:
+        other = first_seen.get(rec.key)
+        if other is not None:
+            hint = ""
+            if ledger.name == "disbursements" and rec.values.get("voucher") is None:
+                hint = "；如是两笔不同的支付，请分别填写凭证号"
             check.error(
                 rec,
                 ledger.columns[0].key,
-                f"与第 {first_seen[rec.key]} 行重复（{'、'.join(_key_headers(ledger))}相同）",
+                f"与{_where(other)}重复（{'、'.join(_key_headers(ledger))}相同）{hint}",
             )
             rec.key = None
         else:
-            first_seen[rec.key] = rec.row
-    existing = _existing(ctx, [r for r in recs if r.row not in check.bad])
+            first_seen[rec.key] = rec
+    live = [r for r in recs if not check.is_bad(r) and r.key is not None]
+    stored = _existing(ctx, live)
+    exact = {tuple(f[k] for k in ledger.key): (i, f) for i, f in stored}
+    claimed: set[int] = set()
+    found: dict[int, tuple[int, dict]] = {}
+    for rec in live:
+        hit = exact.get(rec.key)
+        if hit is not None:
+            found[rec.index] = hit
+            claimed.add(hit[0])
+    loose_key = _LOOSE_KEY.get(ledger.name)
+    if loose_key:
+        loose: dict[tuple, list[tuple[int, dict]]] = defaultdict(list)
+        for i, f in stored:
+            if i not in claimed:
+                loose[tuple(f[k] for k in loose_key)].append((i, f))
+        for rec in live:
+            if rec.index in found:
+                continue
+            candidates = loose.get(tuple(rec.values.get(k) for k in loose_key), [])
+            at = _loose_match(ledger, rec.values, candidates)
+            if at is not None:
+                found[rec.index] = candidates.pop(at)
+                claimed.add(found[rec.index][0])
     for rec in recs:
-        if rec.row in check.bad or rec.key is None:
+        if check.is_bad(rec) or rec.key is None:
             rec.action = "rejected"
             continue
-        record = _record(ledger, rec, layout)
-        found = existing.get(rec.key)
-        if found is None:
+        record = _record(ledger, rec)
+        hit = found.get(rec.index)
+        if hit is None:
             rec.action = "added"
             continue
-        rec.existing_id, stored = found
+        rec.existing_id, fields = hit
         area = OPS[ledger.name].area
-        if area and not _allows(ctx, stored[area]):
+        if area and not _allows(ctx, fields[area]):
             check.error(rec, ledger.columns[0].key, OUTSIDE_RECORD)
             rec.action, rec.existing_id = "rejected", None
             continue
-        diffs = [f for f, v in record.items() if not _same(v, stored.get(f))]
+        diffs = [f for f, v in record.items() if not _same(v, fields.get(f))]
         if diffs:
             rec.action = "changed"
             rec.detail = "、".join(dict.fromkeys(_FIELD_LABEL.get(f, f) for f in diffs))
         else:
             rec.action = "unchanged"
+    if not ctx.replace:
+        return []
+    periods = {(r.values["county_code"], _month(r.values[ledger.dated])) for r in live}
+    if not periods:
+        return []
+    return [(i, f) for i, f in _period_rows(ctx, periods) if i not in claimed]
 
 
 def _key_columns(ledger: Ledger) -> list[str]:
@@ -1530,7 +1606,39 @@ def _over_plan(ctx: _Context, recs: list[_Rec]) -> None:
 class _Plan:
     outcome: Outcome
     recs: list[_Rec]
-    layout: _Layout | None
+    removed: list[tuple[int, dict]] = field(default_factory=list)
+
+
+def _sheets(ledger: Ledger, book: Workbook, outcome: Outcome) -> list[tuple[Sheet, _Layout]]:
+    """Every visible sheet whose header is this ledger's; the others named with the reason."""
+    found: list[tuple[Sheet, _Layout]] = []
+    first_refusal: str | None = None
+    for name in book.hidden:
+        outcome.sheets.append(SheetSummary(name, False, "隐藏的工作表"))
+    for sheet in book.sheets:
+        if not sheet.rows:
+            outcome.sheets.append(SheetSummary(sheet.name, False, "空表"))
+            continue
+        try:
+            layout = _layout(ledger, sheet)
+        except _NotLedger as exc:
+            first_refusal = first_refusal or str(exc)
+            outcome.sheets.append(SheetSummary(sheet.name, False, "表头不是本台账的"))
+            continue
+        except Refused as exc:
+            raise Refused(f"工作表“{sheet.name}”：{exc}" if sheet.name else str(exc)) from exc
+        if not any(number > layout.header_row for number, _ in sheet.rows):
+            outcome.sheets.append(SheetSummary(sheet.name, False, "只有表头，没有数据行"))
+            continue
+        found.append((sheet, layout))
+    if not found:
+        if not any(s.rows for s in book.sheets):
+            raise Refused("文件中没有任何数据（是空表）。")
+        if all(not s.read and s.reason == "只有表头，没有数据行" for s in outcome.sheets):
+            raise Refused("文件只有表头，没有数据行。")
+        hidden = f"（隐藏的工作表不读取：{'、'.join(book.hidden)}）" if book.hidden else ""
+        raise Refused((first_refusal or "找不到表头。") + hidden)
+    return found
 
 
 def _plan(
@@ -1543,61 +1651,219 @@ def _plan(
     year: int | None,
     today: dt.date,
     outcome: Outcome,
+    replace: bool = False,
+    progress: Progress = _quiet,
 ) -> _Plan:
+    progress(0.0, "读取文件…")
     try:
-        table = read_table(data, file_name, ledger)
-        outcome.file_format = table.file_format
-        if not table.rows:
-            raise Refused("文件中没有任何数据（是空表）。")
-        layout = _layout(ledger, table)
-        if not any(number > layout.header_row for number, _ in table.rows):
-            raise Refused("文件只有表头，没有数据行。")
+        book = read_file(data, file_name)
+        outcome.file_format = book.file_format
+        if replace and not ledger.dated:
+            raise Refused(f"“{ledger.title}”没有月份，不能按县区和月份替换。")
+        sheets = _sheets(ledger, book, outcome)
     except Refused as exc:
         outcome.refusal = str(exc)
-        return _Plan(outcome, [], None)
-    check = _Check(layout)
-    if layout.ignored:
-        check._add(
-            Problem(
-                None, "", None, f"已忽略无法识别的列：{'、'.join(layout.ignored[:10])}", "warning"
-            )
-        )
+        return _Plan(outcome, [])
+    check = _Check()
     areas = Areas(conn)
-    recs = _parse_cells(ledger, table, layout, check, areas)
-    ctx = _Context(conn, ledger, check, scope, year, today)
+    recs: list[_Rec] = []
+    total = max(1, sum(len(sheet.rows) for sheet, _ in sheets))
+    progress(0.15, f"逐行检查（共 {total:,} 行）…")
+    for sheet, layout in sheets:
+        layout.summary = SheetSummary(sheet.name, True)
+        layout.label = sheet.name if len(sheets) > 1 else ""
+        outcome.sheets.append(layout.summary)
+        if layout.ignored:
+            check.note(f"已忽略无法识别的列：{'、'.join(layout.ignored[:10])}", layout.label)
+        if sheet.formulas:
+            cells = "、".join(sheet.formulas[:5]) + ("等" if len(sheet.formulas) > 5 else "")
+            check.note(
+                f"有 {len(sheet.formulas):,} 个公式单元格（{cells}），已按文件中保存的计算结果读取",
+                layout.label,
+            )
+        recs.extend(_parse_cells(ledger, sheet, layout, check, areas, len(recs), layout.summary))
+        sheet.rows = []  # the parsed rows hold what is needed of the cells
+        progress(0.15 + 0.4 * len(recs) / total, f"逐行检查：{len(recs):,} / {total:,} 行")
+        _note_blanks(ledger, layout, [r for r in recs if r.layout is layout], check)
+    if len(recs) > MAX_ROWS:
+        outcome.refusal = (
+            f"行数超过上限（{MAX_ROWS:,} 行）：文件中有 {len(recs):,} 行数据。"
+            "请拆分成几个文件分批导入。"
+        )
+        return _Plan(outcome, [])
+    ctx = _Context(conn, ledger, check, scope, year, today, replace)
+    progress(0.55, "核对编码、地区和引用…")
     _resolve(ctx, recs)
-    _compare(ctx, recs, layout)
+    _lookalike_codes(ctx, recs)
+    progress(0.7, "与已有数据比对…")
+    removed = _compare(ctx, recs)
     if ledger.name == "disbursements":
         _over_plan(ctx, recs)
-    outcome.problems = sorted(check.problems, key=lambda p: (p.row or 0, p.level != "error"))
+    outcome.problems = sorted(
+        check.problems, key=lambda p: (p.sheet != "", p.row or 0, p.level != "error")
+    )
     outcome.rows_total = len(recs)
     for rec in recs:
-        if rec.row in check.bad:
+        if check.is_bad(rec):
             rec.action = "rejected"
-    counts = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
     keys = _key_columns(ledger)
     for rec in recs:
         counts[rec.action] += 1
-        outcome.actions.append(RowAction(rec.row, rec.action, _describe_key(keys, rec), rec.detail))
+        summary = rec.layout.summary
+        setattr(summary, rec.action, getattr(summary, rec.action) + 1)
+        summary.rows += 1
+        outcome.actions.append(
+            RowAction(rec.row, rec.action, _describe_key(keys, rec), rec.detail, rec.sheet)
+        )
     outcome.added, outcome.changed = counts["added"], counts["changed"]
     outcome.unchanged, outcome.rejected = counts["unchanged"], counts["rejected"]
-    return _Plan(outcome, recs, layout)
+    outcome.skipped = sum(s.skipped for s in outcome.sheets)
+    if replace:
+        outcome.replace = True
+        _removals(ctx, recs, removed, areas, outcome)
+    return _Plan(outcome, recs, removed)
+
+
+def _note_blanks(ledger: Ledger, layout: _Layout, recs: list[_Rec], check: _Check) -> None:
+    """A blank cell of a column whose blank has a meaning (在岗: 是) takes it, and says so."""
+    for col in ledger.columns:
+        if col.blank is None or col.key not in layout.headers:
+            continue
+        blanks = [r for r in recs if col.key in r.values and r.values[col.key] is None]
+        for rec in blanks:
+            rec.values[col.key] = col.blank
+        if blanks:
+            rows = "、".join(str(r.row) for r in blanks[:5]) + ("等" if len(blanks) > 5 else "")
+            check.note(
+                f"“{layout.headers[col.key]}”列有 {len(blanks):,} 行留空（第 {rows} 行），"
+                f"按“{'是' if col.blank is True else col.blank}”导入",
+                layout.label,
+            )
+
+
+def _removals(
+    ctx: _Context,
+    recs: list[_Rec],
+    removed: list[tuple[int, dict]],
+    areas: Areas,
+    outcome: Outcome,
+) -> None:
+    """What replace mode removes, in the outcome: counted per sheet (the first sheet that
+    covers the county and month) and listed one record a line."""
+    ledger = ctx.ledger
+    layout_of: dict[tuple[str, dt.date], _Layout] = {}
+    for rec in recs:
+        if not ctx.check.is_bad(rec) and rec.key is not None:
+            layout_of.setdefault(
+                (rec.values["county_code"], _month(rec.values[ledger.dated])), rec.layout
+            )
+    outcome.periods = sorted({(c, f"{m:%Y-%m}") for c, m in layout_of})
+    outcome.removed = len(removed)
+    lines = []
+    for _id, fields in removed:
+        layout = layout_of[(fields["county_code"], _month(fields[ledger.dated]))]
+        layout.summary.removed += 1
+        lines.append(
+            RowAction(0, "removed", _describe_stored(ctx, fields, areas), "", layout.label)
+        )
+    outcome.actions[:0] = lines  # what would be deleted comes first
+
+
+def _describe_stored(ctx: _Context, fields: dict, areas: Areas) -> str:
+    """A stored record as a clerk would recognise it: county, date and what it holds."""
+    parts = [areas.name_of.get(fields["county_code"], fields["county_code"])]
+    date = fields[ctx.ledger.dated]
+    parts.append(f"{date:%Y-%m}" if ctx.ledger.dated == "month" else f"{date:%Y-%m-%d}")
+    if "amount_fen" in fields:
+        parts.append(f"{Decimal(fields['amount_fen']) / 100:,.2f} 元")
+    if fields.get("voucher"):
+        parts.append(str(fields["voucher"]))
+    if "channel" in fields:
+        labels = {v: k for k, v in ctx.ledger.column("channel").choices.items()}
+        parts.append(labels.get(fields["channel"], fields["channel"]))
+    if "value" in fields:
+        parts.append(f"完成值 {fields['value']}")
+    return " · ".join(parts)
+
+
+def _lookalike_codes(ctx: _Context, recs: list[_Rec]) -> None:
+    """A code typed into a number cell loses its leading zeros (0001 → 1): refuse it when a
+    stored code differs from it only by them, and warn otherwise."""
+    numbered = [r for r in recs if r.number_codes and not ctx.check.is_bad(r)]
+    if not numbered:
+        return
+    models = {"code": LEDGER_MODEL.get(ctx.ledger.name), "cadre_code": Cadre}
+    models["recipient_code"] = Recipient
+    padded: dict[str, dict[str, str]] = {}
+    for rec in numbered:
+        for key in rec.number_codes:
+            model = models.get(key)
+            if model is None:
+                continue
+            if key not in padded:
+                padded[key] = {
+                    code.lstrip("0"): code
+                    for (code,) in ctx.conn.execute(select(model.code).where(model.code.like("0%")))
+                    if code.isdigit()
+                }
+            code = rec.values.get(key)
+            stored = padded[key].get(str(code).lstrip("0"))
+            if stored is not None and stored != code:
+                ctx.check.error(
+                    rec,
+                    key,
+                    f"已登记的编码是“{stored}”：Excel 把这一格当作数字，去掉了前导零。"
+                    "请把该列设为“文本”格式后重新填写",
+                )
+            else:
+                ctx.check.warn(
+                    rec,
+                    key,
+                    "编码是数字格式：如原编码有前导零（如 0001），Excel 已把它去掉，"
+                    "请把该列设为“文本”格式",
+                )
 
 
 # --- writing ----------------------------------------------------------------------------------
 
 
+# From this many contacts written at once, the tally triggers are deferred and the tallies of
+# the pairings concerned rebuilt once, inside the same transaction (tallies.py).
+BULK_CONTACTS = 2_000
+
+
 def _write(conn: Connection, ledger: Ledger, plan: _Plan, batch_id: int) -> None:
-    ops = OPS[ledger.name]
-    model, table = ops.model, ops.model.__table__
-    layout = plan.layout
-    assert layout is not None
     adds = [r for r in plan.recs if r.action == "added"]
     changes = [r for r in plan.recs if r.action == "changed"]
+    if ledger.name == "contacts" and len(adds) + len(changes) + len(plan.removed) >= BULK_CONTACTS:
+        touched = {r.values["pairing_id"] for r in adds + changes}
+        touched.update(fields["pairing_id"] for _id, fields in plan.removed)
+        tallies.defer(conn)
+        _write_rows(conn, ledger, plan, batch_id, adds, changes)
+        tallies.rebuild_contacts(conn, touched)
+    else:
+        _write_rows(conn, ledger, plan, batch_id, adds, changes)
+
+
+def _write_rows(
+    conn: Connection,
+    ledger: Ledger,
+    plan: _Plan,
+    batch_id: int,
+    adds: list[_Rec],
+    changes: list[_Rec],
+) -> None:
+    ops = OPS[ledger.name]
+    model, table = ops.model, ops.model.__table__
+    if plan.removed:
+        ids = [i for i, _ in plan.removed]
+        for chunk in _chunks(ids, 5_000):
+            conn.execute(delete(table).where(table.c.id.in_(chunk)))
     rows = []
     for rec in adds:
         record = {f: ops.defaults.get(f) for f in ops.fields}
-        record.update(_record(ledger, rec, layout))
+        record.update(_record(ledger, rec))
         record["batch_id"] = batch_id
         rows.append(record)
     for chunk in _chunks(rows, 5_000):
@@ -1605,8 +1871,7 @@ def _write(conn: Connection, ledger: Ledger, plan: _Plan, batch_id: int) -> None
     # Updates grouped by the set of fields they write (executemany needs one shape).
     shapes: dict[tuple, list[dict]] = defaultdict(list)
     for rec in changes:
-        record = _record(ledger, rec, layout)
-        record = {f: v for f, v in record.items() if f not in ledger.key}
+        record = _record(ledger, rec)
         record["batch_id"] = batch_id
         shapes[tuple(sorted(record))].append({**record, "_id": rec.existing_id})
     for shape_rows in shapes.values():
@@ -1647,6 +1912,11 @@ def _clip(text: str | None, n: int) -> str | None:
     return None if text is None else text[:n]
 
 
+# One import at a time per process: a check or an import of a large file takes seconds of CPU,
+# and two at once would starve every other session of the dashboard.
+_ONE_AT_A_TIME = threading.Lock()
+
+
 def run(
     engine: Engine,
     ledger_name: str,
@@ -1655,43 +1925,95 @@ def run(
     *,
     dry_run: bool = True,
     valid_only: bool = False,
+    replace: bool = False,
     user: str = DEMO_USER,
     scope: Scope = PROVINCE,
     year: int | None = None,
     today: dt.date | None = None,
+    progress: Progress | None = None,
 ) -> Outcome:
     """Check (dry run) or import one ledger file. Returns the outcome; never raises for a
-    bad file. A commit is one transaction: all valid rows and the batch record, or nothing."""
+    bad file. A commit is one transaction: all valid rows and the batch record, or nothing.
+
+    replace: the file is the whole record of each county and month it covers; stored records
+    of those months that it no longer holds are removed. Only a file without errors replaces."""
     ledger = LEDGERS.get(ledger_name)
-    outcome = Outcome(ledger_name, file_name or "", dry_run=dry_run, valid_only=valid_only)
+    outcome = Outcome(
+        ledger_name, file_name or "", dry_run=dry_run, valid_only=valid_only, replace=replace
+    )
     if ledger is None:
         outcome.refusal = f"未知的台账类型：{ledger_name}（可选：{'、'.join(LEDGERS)}）"
         return outcome
     data = bytes(data or b"")
     outcome.sha256 = hashlib.sha256(data).hexdigest()
     today = today or dt.date.today()
+    with _ONE_AT_A_TIME:
+        try:
+            return _run(
+                engine,
+                ledger,
+                data,
+                file_name,
+                outcome,
+                dry_run=dry_run,
+                valid_only=valid_only,
+                replace=replace,
+                user=user,
+                scope=scope,
+                year=year,
+                today=today,
+                progress=progress or _quiet,
+            )
+        except OperationalError as exc:
+            log.warning("import of %s failed: %r", file_name, exc)
+            outcome.refusal = (
+                "数据库暂时无法写入（可能正忙、只读或连接中断），未写入任何数据。请稍后重试。"
+            )
+        except DBAPIError as exc:
+            log.exception("import of %s failed", file_name)
+            outcome.refusal = (
+                f"写入数据库时出错，已全部撤销，未写入任何数据（{type(exc.orig).__name__}）。"
+            )
+        outcome.written, outcome.batch_id = False, None
+        return outcome
+
+
+def _run(
+    engine: Engine,
+    ledger: Ledger,
+    data: bytes,
+    file_name: str,
+    outcome: Outcome,
+    *,
+    dry_run: bool,
+    valid_only: bool,
+    replace: bool,
+    user: str,
+    scope: Scope,
+    year: int | None,
+    today: dt.date,
+    progress: Progress,
+) -> Outcome:
+    args = dict(
+        scope=scope, year=year, today=today, outcome=outcome, replace=replace, progress=progress
+    )
     if dry_run:
         with engine.connect() as conn:
-            _plan(
-                conn, ledger, data, file_name, scope=scope, year=year, today=today, outcome=outcome
-            )
+            _plan(conn, ledger, data, file_name, **args)
             conn.rollback()
+        progress(1.0, "完成")
         return outcome
-    conn = engine.connect()
-    trans = conn.begin()
-    try:
+    with engine.connect() as conn, conn.begin() as trans:
         # Taking a write lock first serialises imports: two at once cannot both add a row.
         set_meta(conn, "import_lock", outcome.sha256[:40])
-        plan = _plan(
-            conn, ledger, data, file_name, scope=scope, year=year, today=today, outcome=outcome
-        )
-        if (
-            outcome.refusal
-            or (outcome.rejected and not valid_only)
-            or not (outcome.added or outcome.changed)
-        ):
+        plan = _plan(conn, ledger, data, file_name, **args)
+        blocked = outcome.rejected and (replace or not valid_only)
+        if outcome.refusal or blocked or not (outcome.added or outcome.changed or outcome.removed):
             trans.rollback()
+            progress(1.0, "完成")
             return outcome
+        progress(0.85, "写入数据库…")
+        sync_id_sequences(conn)
         batch_id = conn.execute(
             insert(ImportBatch).values(
                 ledger=ledger.name,
@@ -1709,45 +2031,37 @@ def run(
             )
         ).inserted_primary_key[0]
         _write(conn, ledger, plan, batch_id)
-        if outcome.problems:
+        notes = list(outcome.problems)
+        if outcome.removed:
+            notes.append(
+                Problem(
+                    None, "", None, f"替换模式：删除了 {outcome.removed:,} 条原有记录", "warning"
+                )
+            )
+        if notes:
             conn.execute(
                 insert(ImportError_),
                 [
                     {
                         "batch_id": batch_id,
                         "row_number": p.row or 0,
-                        "column_name": _clip(p.column, 60) or "",
+                        "column_name": _clip(f"{p.sheet}!{p.column}" if p.sheet else p.column, 60)
+                        or "",
                         "value": _clip(p.value, 200),
                         "reason": _clip(
                             ("【警告】" if p.level == "warning" else "") + p.reason, 200
                         ),
                     }
-                    for p in outcome.problems
+                    for p in notes
                 ],
             )
         if _meta(conn, "contents") is None:
             set_meta(conn, "contents", "ledgers")
         bump_data_version(conn)
         trans.commit()
-        outcome.written, outcome.batch_id = True, batch_id
-        return outcome
-    except OperationalError as exc:
-        trans.rollback()
-        log.warning("import of %s failed: %r", file_name, exc)
-        outcome.refusal = "数据库正忙（可能有其他导入正在进行），未写入任何数据。请稍后重试。"
-        return outcome
-    except DBAPIError as exc:
-        trans.rollback()
-        log.exception("import of %s failed", file_name)
-        outcome.refusal = (
-            f"写入数据库时出错，已全部撤销，未写入任何数据（{type(exc.orig).__name__}）。"
-        )
-        return outcome
-    except BaseException:
-        trans.rollback()
-        raise
-    finally:
-        conn.close()
+    outcome.written, outcome.batch_id = True, batch_id
+    progress(1.0, "完成")
+    return outcome
 
 
 def _meta(conn: Connection, key: str) -> str | None:
@@ -1819,7 +2133,7 @@ __all__ = [
     "Problem",
     "Refused",
     "batch_errors",
-    "read_table",
+    "read_file",
     "recent_batches",
     "run",
 ]

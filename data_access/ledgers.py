@@ -74,6 +74,7 @@ KIND_FORMAT = {
     "bool": "是 / 否",
     "id_number": "18位居民身份证号，请设为文本格式；只保存校验摘要和末4位，不保存全号",
     "phone4": "手机号后4位（填写完整手机号时只保存后4位）",
+    "prefecture": "市州名称或6位代码，如“兰州市”或“620100”",
 }
 
 
@@ -89,6 +90,8 @@ class Column:
     example: object = None
     max_length: int | None = None
     unit: str | None = None  # the template's unit for money: 元 or 万元
+    blank: object = None  # what a blank cell means (在岗: 是), said in a warning when used
+    in_template: bool = True  # False: read when a file has it, not offered in the template
 
     @property
     def template_header(self) -> str:
@@ -109,16 +112,34 @@ class Ledger:
     description: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]  # the natural key, in column keys
-    dated: str | None = None  # the column that the 年度 option and "not in the future" check
+    # The date column that the 年度 option and "not in the future" check, and by whose month
+    # (with the county) replace mode replaces.
+    dated: str | None = None
     notes: tuple[str, ...] = field(default=())
+    optional_key: tuple[str, ...] = ()  # parts of the key that count only when given
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)
 
     @property
+    def template_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.in_template)
+
+    @property
     def sheet_title(self) -> str:
         return self.title[:31]
 
+
+# Any ledger with a county may also carry the prefecture; it must agree with the county.
+PREFECTURE = Column(
+    "prefecture",
+    "市州",
+    "prefecture",
+    required=False,
+    note="可选；填写时须与县区所属市州一致",
+    aliases=("市州名称", "所属市州", "市(州)", "地市", "市州代码"),
+    in_template=False,
+)
 
 AREA_NOTE = "填县区全称（城关区）、常用简称（城关）或6位代码（620102）；可带市州名（兰州市城关区）。嘉峪关市直接填“嘉峪关市”。"
 
@@ -128,7 +149,7 @@ LEDGERS: dict[str, Ledger] = {
         Ledger(
             "disbursements",
             "预算支出台账",
-            "各县区每笔资金支付。同一科目、县区、日期和金额的行视为同一笔，重复导入不会重复计入。",
+            "各县区每笔资金支付。同一科目、县区、日期、金额和凭证号的行视为同一笔，重复导入不会重复计入。",
             (
                 Column(
                     "line_code",
@@ -169,12 +190,15 @@ LEDGERS: dict[str, Ledger] = {
                     "text",
                     required=False,
                     aliases=("凭证编号", "凭证"),
-                    example="2024-03-0015",
+                    note="同一科目、县区、日期和金额的两笔支付以凭证号区分",
+                    example="示例-2024-03-0015",
                     max_length=60,
                 ),
+                PREFECTURE,
             ),
-            key=("line_id", "county_code", "paid_on", "amount_fen"),
+            key=("line_id", "county_code", "paid_on", "amount_fen", "voucher"),
             dated="paid_on",
+            optional_key=("voucher",),
         ),
         Ledger(
             "facilities",
@@ -187,7 +211,7 @@ LEDGERS: dict[str, Ledger] = {
                     "code",
                     note="每个设施唯一且不变，如 AXW-620102-01",
                     aliases=("编码", "设施代码"),
-                    example="AXW-620102-01",
+                    example="示例-AXW-620102-01",
                     max_length=40,
                 ),
                 Column(
@@ -286,6 +310,7 @@ LEDGERS: dict[str, Ledger] = {
                     example="县残联",
                     max_length=120,
                 ),
+                PREFECTURE,
             ),
             key=("code",),
         ),
@@ -300,7 +325,7 @@ LEDGERS: dict[str, Ledger] = {
                     "code",
                     note="每名干部唯一且不变",
                     aliases=("编码", "干部代码"),
-                    example="GS-C-0001",
+                    example="示例-GS-C-0001",
                     max_length=40,
                 ),
                 Column("name", "姓名", "text", example="王建国", max_length=40),
@@ -344,7 +369,9 @@ LEDGERS: dict[str, Ledger] = {
                     note="留空视为“是”",
                     aliases=("是否在岗",),
                     example="是",
+                    blank=True,
                 ),
+                PREFECTURE,
             ),
             key=("code",),
         ),
@@ -359,7 +386,7 @@ LEDGERS: dict[str, Ledger] = {
                     "code",
                     note="每名对象唯一且不变",
                     aliases=("编码", "对象代码"),
-                    example="GS-R-0001",
+                    example="示例-GS-R-0001",
                     max_length=40,
                 ),
                 Column("name", "姓名", "text", example="李秀英", max_length=40),
@@ -404,7 +431,9 @@ LEDGERS: dict[str, Ledger] = {
                     note="是否属于应结对的困难重度残疾人；留空视为“是”",
                     aliases=("是否纳入结对", "应结对"),
                     example="是",
+                    blank=True,
                 ),
+                PREFECTURE,
             ),
             key=("code",),
         ),
@@ -418,7 +447,7 @@ LEDGERS: dict[str, Ledger] = {
                     "干部编码",
                     "code",
                     aliases=("干部代码",),
-                    example="GS-C-0001",
+                    example="示例-GS-C-0001",
                     max_length=40,
                 ),
                 Column(
@@ -426,7 +455,7 @@ LEDGERS: dict[str, Ledger] = {
                     "对象编码",
                     "code",
                     aliases=("对象代码",),
-                    example="GS-R-0001",
+                    example="示例-GS-R-0001",
                     max_length=40,
                 ),
                 Column(
@@ -457,7 +486,7 @@ LEDGERS: dict[str, Ledger] = {
                     "干部编码",
                     "code",
                     aliases=("干部代码",),
-                    example="GS-C-0001",
+                    example="示例-GS-C-0001",
                     max_length=40,
                 ),
                 Column(
@@ -465,7 +494,7 @@ LEDGERS: dict[str, Ledger] = {
                     "对象编码",
                     "code",
                     aliases=("对象代码",),
-                    example="GS-R-0001",
+                    example="示例-GS-R-0001",
                     max_length=40,
                 ),
                 Column(
@@ -503,7 +532,7 @@ LEDGERS: dict[str, Ledger] = {
                     "code",
                     note="见“指标”表；也可填指标名称",
                     aliases=("指标", "指标名称"),
-                    example="m4_child_rehab",
+                    example="示例-m4_child_rehab",
                     max_length=120,
                 ),
                 Column("county_code", "县区", "area", note=AREA_NOTE, example="城关区"),
@@ -522,6 +551,7 @@ LEDGERS: dict[str, Ledger] = {
                     aliases=("数值", "完成数"),
                     example=Decimal("12"),
                 ),
+                PREFECTURE,
             ),
             key=("indicator_id", "county_code", "month"),
             dated="month",
@@ -541,6 +571,10 @@ def find(name: str) -> Ledger | None:
 # --- templates --------------------------------------------------------------------------------
 
 _BOLD = Font(bold=True)
+_EXAMPLE = Font(italic=True, color="808080")
+TEXT_KINDS = ("code", "id_number", "phone4")
+EXAMPLE_MARK = "示例"  # the example row's codes start with it; the importer skips such rows
+EXAMPLE_NOTE = "第2行是示例行（编码以“示例”开头，灰色斜体），导入时自动跳过，可覆盖或删除。"
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
@@ -567,20 +601,26 @@ def template(name: str) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = ledger.sheet_title
-    for i, col in enumerate(ledger.columns, start=1):
+    for i, col in enumerate(ledger.template_columns, start=1):
         cell = ws.cell(row=1, column=i, value=col.template_header)
         cell.font, cell.fill = _BOLD, _HEAD_FILL
         value = col.example
         example = ws.cell(
             row=2, column=i, value=float(value) if isinstance(value, Decimal) else value
         )
+        example.font = _EXAMPLE
+        letter = get_column_letter(i)
+        # Codes, identity numbers and phone numbers are text to the bottom of the sheet, so that
+        # Excel keeps their leading zeros and all 18 digits.
+        if col.kind in TEXT_KINDS:
+            ws.column_dimensions[letter].number_format = "@"
         if isinstance(value, dt.date):
             example.number_format = "yyyy-mm-dd"
-        elif col.kind in ("code", "id_number", "phone4", "text", "area", "month"):
+        elif col.kind in TEXT_KINDS or col.kind in ("text", "area", "month"):
             example.number_format = "@"
         elif col.kind == "money":
             example.number_format = "#,##0.00"
-        ws.column_dimensions[get_column_letter(i)].width = max(12, 2 * len(col.template_header) + 4)
+        ws.column_dimensions[letter].width = max(12, 2 * len(col.template_header) + 4)
     ws.freeze_panes = "A2"
 
     notes = wb.create_sheet("填写说明")
@@ -589,8 +629,9 @@ def template(name: str) -> bytes:
     notes.append([ledger.description])
     notes.append(
         [
-            "第1行为表头，请勿修改或合并表头单元格；从第2行起每行一条记录（示例行可覆盖或删除）。"
-            "请填写数值而不是公式；日期可写作 2024-03-05、2024/3/5 或 2024年3月5日。"
+            "第1行为表头，请勿修改或合并表头单元格；从第2行起每行一条记录。"
+            + EXAMPLE_NOTE
+            + "请填写数值而不是公式；日期可写作 2024-03-05、2024/3/5 或 2024年3月5日。"
             "也可另存为 CSV（UTF-8 或 GBK 编码）导入。"
         ]
     )
@@ -598,7 +639,7 @@ def template(name: str) -> bytes:
     notes.append(["列名", "是否必填", "格式或允许值", "说明", "示例"])
     for cell in notes[5]:
         cell.font, cell.fill = _BOLD, _HEAD_FILL
-    for col in ledger.columns:
+    for col in ledger.template_columns:
         notes.append(_notes_row(col))
     for letter, width in zip("ABCDE", (18, 10, 60, 60, 20), strict=True):
         notes.column_dimensions[letter].width = width

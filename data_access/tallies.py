@@ -110,6 +110,13 @@ def rebuild(conn: Connection, pairing_ids: Iterable[int] | None = None) -> None:
     conn.execute(delete(Meta).where(Meta.key == DEFERRED))
 
 
+def rebuild_contacts(conn: Connection, pairing_ids: Iterable[int]) -> None:
+    """After a deferred bulk write of contacts: the tallies of the pairings it touched, and the
+    counts per county and channel. Ends the deferral."""
+    _recount_channels(conn)
+    rebuild(conn, pairing_ids)
+
+
 def _recount_channels(conn: Connection) -> None:
     year = cast(func.extract("year", Contact.contacted_on), Integer)
     month = cast(func.extract("month", Contact.contacted_on), Integer)

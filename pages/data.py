@@ -53,9 +53,13 @@ else:
     valid_only = st.checkbox(
         t("imp_valid_only", lang), key="imp_valid_only", help=t("imp_valid_only_help", lang)
     )
-    args = dict(scope=scope, year=year)
+    replace = bool(ledger.dated) and st.checkbox(
+        t("imp_replace", lang), key="imp_replace", help=t("imp_replace_help", lang)
+    )
+    args = dict(scope=scope, year=year, replace=replace)
 
     def _commit(content: bytes, file_name: str) -> None:
+        bar = st.progress(0.0, t("imp_progress", lang))
         result = importer.run(
             data.engine(),
             name,
@@ -64,6 +68,7 @@ else:
             dry_run=False,
             valid_only=valid_only,
             user=identity,
+            progress=lambda share, what: bar.progress(share, what),
             **args,
         )
         if result.written:
@@ -80,7 +85,15 @@ else:
         st.caption(t("imp_pick_file", lang))
     else:
         content = upload.getvalue()
-        outcome = importer.run(data.engine(), name, content, upload.name, dry_run=True, **args)
+        outcome = import_view.checked(
+            st.session_state,
+            lambda progress: importer.run(
+                data.engine(), name, content, upload.name, dry_run=True, progress=progress, **args
+            ),
+            (name, content, upload.name, data.data_version(), repr(sorted(args.items()))),
+            st.progress,
+            t("imp_progress", lang),
+        )
         # The page reruns on every click while a file is chosen: one audit row per file checked.
         checked = st.session_state.setdefault("imp_dry_runs_audited", set())
         if (name, outcome.sha256, year) not in checked:
@@ -90,9 +103,15 @@ else:
             st.error(outcome.message(), icon=":material/block:")
         else:
             st.caption(t("imp_checked_file", lang, file=upload.name, format=outcome.file_format))
-            cols = st.columns(4)
-            for col, (key, value) in zip(cols, import_view.counts(outcome).items(), strict=True):
+            shown_counts = import_view.counts(outcome)
+            cols = st.columns(len(shown_counts))
+            for col, (key, value) in zip(cols, shown_counts.items(), strict=True):
                 col.metric(t(import_view.ACTION_KEYS[key], lang), f"{value:,}")
+            if len(outcome.sheets) > 1 or any(not s.read for s in outcome.sheets):
+                st.markdown(f"**{t('imp_sheets', lang)}**")
+                st.dataframe(
+                    import_view.sheets_frame(outcome, lang), hide_index=True, width="stretch"
+                )
             if outcome.problems:
                 st.markdown(f"**{t('imp_problems', lang)}**")
                 st.dataframe(
@@ -110,12 +129,12 @@ else:
                 )
             with st.expander(t("imp_preview", lang)):
                 st.dataframe(
-                    import_view.actions_frame(outcome.actions[:5_000], lang),
+                    import_view.actions_frame(outcome.actions, lang),
                     hide_index=True,
                     width="stretch",
                 )
-            blocked = outcome.rejected and not valid_only
-            nothing = not (outcome.added or outcome.changed)
+            blocked = outcome.rejected and (replace or not valid_only)
+            nothing = not (outcome.added or outcome.changed or outcome.removed)
             if blocked:
                 st.warning(t("imp_commit_blocked", lang))
             elif nothing:

@@ -296,3 +296,71 @@ def test_command_line_import(tmp_path, page_db):
     bad_type = cli(str(good), "--table", "nonsense")
     assert bad_type.returncode == 2 and "未知的台账类型" in bad_type.stderr
     assert "Traceback" not in dry.stderr + refused.stderr + valid.stderr + bad_type.stderr
+
+
+def test_the_file_is_checked_once_however_often_the_page_reruns(page, monkeypatch):
+    calls = []
+    real = importer.run
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("dry_run"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "run", counted)
+    at = upload(page(), "支出.xlsx", ledger_file(rows_with_one_bad()))
+    assert calls == [True]
+    at.checkbox(key="imp_valid_only").check().run()
+    at.selectbox(key="imp_ledger").select("disbursements").run()
+    assert calls == [True]
+    assert metrics(at)["新增"] == "19"
+
+
+def test_replace_mode_on_the_page_lists_what_is_removed(page, page_db):
+    march = [["6.1", "城关区", f"2024-03-{d:02d}", 100 * d, f"R-{d}"] for d in (1, 2, 3)]
+    at = upload(page(), "三月.xlsx", ledger_file(march))
+    at.button(key="imp_commit").click().run()
+    assert at.success[0].value.startswith("导入成功")
+    before = disbursements(page_db)
+    with page_db.connect() as conn:  # the demo's own payments of 城关区 in March go too
+        march_stored = conn.execute(
+            select(func.count())
+            .select_from(Disbursement)
+            .where(
+                Disbursement.county_code == "620102",
+                Disbursement.paid_on.between(dt.date(2024, 3, 1), dt.date(2024, 3, 31)),
+            )
+        ).scalar_one()
+    gone = march_stored - 2
+    at = upload(page(), "三月更正.xlsx", ledger_file(march[:2]))
+    at.checkbox(key="imp_replace").check().run()
+    shown = metrics(at)
+    assert shown["删除"] == f"{gone:,}" and shown["不变"] == "2"
+    assert any("R-3" in frame.value.to_string() for frame in at.dataframe)
+    at.button(key="imp_commit").click().run()
+    assert at.success[0].value.startswith("导入成功") and f"删除 {gone}" in at.success[0].value
+    assert disbursements(page_db) == before - gone
+
+
+def test_command_line_prints_errors_before_warnings(tmp_path, page_db):
+    """One bad row among a thousand rows that each carry a warning is printed first."""
+    headers = ["干部编码", "姓名", "层级", "单位", "所在县区"]
+    wb = Workbook()
+    wb.active.append(headers)
+    for i in range(1, 1001):
+        wb.active.append(
+            [90000 + i, f"干部{i}", "县级", "县残联", "城关区" if i != 700 else "火星"]
+        )
+    path = tmp_path / "干部.xlsx"
+    wb.save(path)
+    out = subprocess.run(
+        [sys.executable, "-m", "dashboard", "import", str(path), "--table", "cadres", "--dry-run"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert out.returncode == 1, out.stderr
+    lines = [line.strip() for line in out.stdout.splitlines() if line.startswith("  ")]
+    assert lines[0] == "错误：第 701 行“所在县区”（火星）：未知的县区"
+    assert lines[1].startswith("警告（共 999 条，如第 2 行）：编码是数字格式")
+    assert "Traceback" not in out.stderr
