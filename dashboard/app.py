@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import filters, viewer
+from dashboard import a11y, filters, viewer
 from dashboard.data import engine
 from dashboard.i18n import t
 from data_access.db import DatabaseUnavailable, is_empty
@@ -16,6 +16,7 @@ PAGES = Path(__file__).resolve().parent.parent / "pages"
 log = logging.getLogger("dashboard")
 
 st.set_page_config(page_title=t("app_short"), page_icon="🤝", layout="wide")
+st.html(a11y.PAGE_CSS)
 
 
 def _page(file: str, key: str, icon: str, default: bool = False) -> st.Page:
@@ -54,12 +55,14 @@ def main() -> None:
         _page("contacts.py", "page_contacts", ":material/handshake:"),
         _page("data.py", "page_data", ":material/upload_file:"),
         _page("briefing.py", "page_briefing", ":material/co_present:"),
+        _page("accessibility.py", "page_a11y", ":material/accessibility_new:"),
     ]
     if who.is_admin:
         pages.append(_page("admin.py", "page_admin", ":material/admin_panel_settings:"))
     page = st.navigation(pages)
     st.session_state["filters"] = filters.sidebar(who.scope)
     _account_box(who)
+    st.sidebar.html(a11y.LANG_SCRIPT, unsafe_allow_javascript=True)
     try:
         page.run()
     except DatabaseUnavailable as exc:

@@ -24,7 +24,9 @@ from dashboard.tables import indicator_progress_text
 Unit = Literal["wan", "yuan"]
 ALL_MEASURES = 0
 ALL_LINES = "all"
-COLORS = {"behind": "#C0392B", "on_track": "#2E8B57", "no_money": "#9AA5B1"}
+# Red and blue, not red and green: told apart with any colour vision (tests/test_palette.py).
+# The bars also say it in words and behind bars are hatched: colour is never the only sign.
+COLORS = {"behind": "#C0392B", "on_track": "#2166AC", "no_money": "#9AA5B1"}
 
 # Label keys of the money columns, per unit.
 _LABELS: dict[Unit, dict[str, str]] = {
@@ -340,17 +342,24 @@ def trend(
 
 
 def ranking_chart(areas: pd.DataFrame, progress: float, lang: str, title: str) -> go.Figure:
-    """Execution rate per area as horizontal bars, best on top, red when behind time
-    progress; the time-progress line across."""
+    """Execution rate per area as horizontal bars, best on top, red, hatched and labelled
+    "behind" when behind time progress; the time-progress line across."""
     frame = ranked(areas)
     frame = frame[frame["rate"].notna()].iloc[::-1]  # plotly draws the first bar at the bottom
-    colors = [COLORS["behind"] if r < progress else COLORS["on_track"] for r in frame["rate"]]
+    behind = [is_behind(r, progress) for r in frame["rate"]]
+    colors = [COLORS["behind"] if b else COLORS["on_track"] for b in behind]
     fig = go.Figure()
     fig.add_bar(
         y=list(frame["name"]),
         x=list(frame["rate"]),
         orientation="h",
         marker_color=colors,
+        marker_pattern_shape=["/" if b else "" for b in behind],
+        text=[
+            f"{pct(r)} · {t('behind' if b else 'on_track', lang)}"
+            for r, b in zip(frame["rate"], behind, strict=True)
+        ],
+        textposition="auto",
         name=t("execution_rate", lang),
         customdata=[
             [wan_text(p), wan_text(d)]

@@ -25,6 +25,106 @@ LABELS: dict[str, tuple[str, str]] = {
     "all_province": ("全省", "Whole province"),
     "all_prefecture": ("全市州", "Whole prefecture"),
     "language": ("语言 / Language", "语言 / Language"),
+    # --- accessibility: the statement page and every chart's text alternative ---
+    "page_a11y": ("无障碍说明", "Accessibility"),
+    "a11y_intro": (
+        "本看板按《无障碍环境建设法》和 WCAG 2.1 AA 级要求建设：只用键盘、使用读屏软件、放大到 200% "
+        "或在手机上都能查看全部数据。每次发布前，自动化测试在中英文、登录和演示模式下逐页逐标签检查。",
+        "This dashboard is built to the Barrier-free Environment Construction Law and WCAG 2.1 "
+        "level AA: every figure can be read with the keyboard alone, with a screen reader, at "
+        "200 % zoom or on a phone. Automated tests check every page and tab, in Chinese and "
+        "English, signed in and in demo mode, before each release.",
+    ),
+    "a11y_supported": ("支持的功能", "What is supported"),
+    "a11y_feature": ("功能", "Feature"),
+    "a11y_how": ("说明", "How"),
+    "a11y_f_keyboard": ("键盘操作", "Keyboard"),
+    "a11y_f_keyboard_how": (
+        "Tab / Shift+Tab 在链接、筛选和按钮间移动，焦点处有蓝色粗边框；下拉框用方向键选择、回车确认；"
+        "标签页用左右方向键切换；地图上的设施可用“选择设施”下拉框选取；演示模式用 PageDown / PageUp 翻页、Esc 退出。",
+        "Tab and Shift+Tab move between links, filters and buttons, with a thick blue ring on the "
+        "focused one; arrow keys and Enter choose in a list; arrow keys switch tabs; the "
+        "“Choose a facility” list does what a click on the map does; in presentation mode "
+        "PageDown / PageUp step and Esc leaves.",
+    ),
+    "a11y_f_reader": ("读屏软件", "Screen readers"),
+    "a11y_f_reader_how": (
+        "页面声明语言（中文 zh-CN，英文 en）；每页有层次分明的标题；每个输入框都有名称；状态用文字"
+        "（正常、滞后）表示，不只靠颜色。",
+        "The page declares its language (zh-CN or en); headings form an outline on every page; "
+        "every input has a name; status is said in words (on track, behind), not by colour alone.",
+    ),
+    "a11y_f_charts": ("图表和地图", "Charts and maps"),
+    "a11y_f_charts_how": (
+        "每张图下有一句话概述，并可展开“图表数据”表格；地图旁有各地区取值表和设施清单，可下载。",
+        "Every chart has a one-sentence summary below it and its data as a table (“Chart data”); "
+        "beside the map are the areas' values and the facility list, which can be downloaded.",
+    ),
+    "a11y_f_vision": ("低视力和色觉障碍", "Low vision and colour vision"),
+    "a11y_f_vision_how": (
+        "文字与背景对比度不低于 4.5:1；配色在红色盲、绿色盲、蓝色盲模拟下仍可区分；浏览器放大到 200% "
+        "或手机（390×844）上不丢失内容。",
+        "Text contrast is at least 4.5 : 1; the colours stay distinguishable under simulated "
+        "red, green and blue colour blindness; nothing is lost at 200 % zoom or on a phone "
+        "(390 × 844).",
+    ),
+    "a11y_known": ("已知限制", "Known limitations"),
+    "a11y_known_text": (
+        "- 表格（Streamlit 的数据表）在屏幕上绘制于画布中：读屏软件可逐格朗读，但列标题菜单不能用键盘打开；"
+        "需要时请用页面上的下载按钮取得同样的数据。\n"
+        "- 地图本身只能用鼠标平移和缩放；地图中的全部信息也在旁边的表格和设施清单中。\n"
+        "- 演示模式隐藏侧栏（包括本页链接），按 Esc 或“退出演示”即可回到正常页面。\n"
+        "- 上传文件区域的 Streamlit 组件有一处轻微的角色标注问题，不影响使用。",
+        "- Tables (Streamlit data grids) are drawn on a canvas: a screen reader reads them cell "
+        "by cell, but the column menus cannot be opened from the keyboard; the download buttons "
+        "give the same data.\n"
+        "- The map itself pans and zooms with a mouse only; everything on it is also in the "
+        "tables and the facility list beside it.\n"
+        "- Presentation mode hides the sidebar (with this page's link); Esc or “Leave "
+        "presentation” returns to the normal page.\n"
+        "- Streamlit's file-upload area has a minor role annotation issue; it does not stop use.",
+    ),
+    "a11y_report": ("如何报告无障碍问题", "How to report a barrier"),
+    "a11y_report_text": (
+        "遇到无法使用的地方，请告诉本单位的看板管理员（省残联信息化负责同志），说明：哪一页、做了什么、"
+        "使用的浏览器和辅助技术（如读屏软件名称）。我们会在下一次发布中修正，或先提供同样数据的表格文件。",
+        "If something cannot be used, tell your organisation's dashboard administrator (the "
+        "federation's IT officer): which page, what you did, your browser and assistive "
+        "technology (such as the screen reader's name). We fix it in the next release, or send "
+        "the same data as a spreadsheet meanwhile.",
+    ),
+    "chart_data": ("图表数据：{title}", "Chart data: {title}"),
+    "chart_category": ("类别", "Category"),
+    "chart_series": ("系列", "Series"),
+    "chart_value": ("数值", "Value"),
+    "chart_label": ("标注", "Label"),
+    "chart_share": ("占比", "Share"),
+    "chart_empty": ("{title}：暂无数据。", "{title}: no data."),
+    "chart_from_to": (
+        "{name}从{first_at}的{first}到{last_at}的{last}",
+        "{name} goes from {first} in {first_at} to {last} in {last_at}",
+    ),
+    "chart_high_low": (
+        "{name}最高为{high_at}（{high}），最低为{low_at}（{low}）",
+        "{name} is highest in {high_at} ({high}) and lowest in {low_at} ({low})",
+    ),
+    "chart_one": ("{name}为{value}（{at}）", "{name} is {value} ({at})"),
+    "chart_largest": (
+        "{name}占比最大的是{at}（{share}）",
+        "{name}: the largest share is {at} ({share})",
+    ),
+    "chart_points": ("{name}{n}次", "{name} {n} times"),
+    "chart_alt": (
+        "图表：{title}。概述和数据表在图下方。",
+        "Chart: {title}. Its summary and data table follow it.",
+    ),
+    "map_progress_chart": ("设施运营数与分配数", "Facilities operating against allocation"),
+    "ct_below": ("低于整体", "below overall"),
+    "map_share": ("比例", "Share"),
+    "map_values_table": ("地图数据：各地区取值", "Map data: each area's value"),
+    "chart_lines": ("参考线：{lines}", "reference lines: {lines}"),
+    "chart_sentence": ("{title}：{parts}。", "{title}: {parts}."),
+    "chart_joiner": ("；", "; "),
     "Y": ("全年", "Whole year"),
     "Q1": ("第一季度", "Q1"),
     "Q2": ("第二季度", "Q2"),

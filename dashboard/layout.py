@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard import chart_text, viewer
 from dashboard import filters as sidebar
-from dashboard import viewer
 from dashboard.data import engine, query
 from dashboard.i18n import period_label, t
 from dashboard.rules import as_of
@@ -49,3 +50,14 @@ def audit_export(file_name: str) -> None:
     """on_click of every download of program data: who took which file (its name says the
     table, area and period; never personal data)."""
     users.audit(engine(), viewer.identity(), "export", file_name)
+
+
+def chart(fig: go.Figure, lang: str, title: str = "", **options) -> None:
+    """A chart with its text alternative: under it one sentence saying what it shows, and its
+    data as a table (an expander a keyboard opens, a real table a screen reader reads). Every
+    page draws its plotly charts through here. `title` names a chart whose figure has none."""
+    name = chart_text.title(fig, title)
+    st.plotly_chart(fig, width="stretch", alt=t("chart_alt", lang, title=name), **options)
+    st.caption(chart_text.summary(fig, lang, title))
+    with st.expander(t("chart_data", lang, title=name)):
+        st.table(chart_text.table(fig, lang), hide_index=True)

@@ -31,10 +31,11 @@ KINDS, STATUSES = FACILITY_KINDS, FACILITY_STATUSES
 
 # One layer and one colour per facility type; the layer ids are what a selection names.
 KIND_LAYERS = {"love_hut": "love_huts", "day_care": "day_care_centers"}
-KIND_COLORS: dict[str, Color] = {"love_hut": (21, 101, 192), "day_care": (123, 31, 162)}
+# Blue and dark orange: apart under every common colour-vision deficiency (tests/test_palette.py).
+KIND_COLORS: dict[str, Color] = {"love_hut": (21, 101, 192), "day_care": (166, 54, 3)}
 KIND_LABELS = {"love_hut": "love_hut", "day_care": "day_care_center"}
 SUSPENDED_FILL: Color = (66, 66, 66)
-NO_DATA: Color = (189, 189, 189)
+NO_DATA: Color = (120, 120, 120)
 FONT = "'Noto Sans CJK SC, WenQuanYi Zen Hei, Microsoft YaHei, sans-serif'"
 MEASURES = ("love_hut", "day_care", "compliance")
 # The size the view is fitted to (the page draws the map about this large).
@@ -65,7 +66,9 @@ class Scale:
         )
 
 
-_RAMP = ((215, 48, 39), (252, 141, 89), (166, 217, 106), (26, 152, 80))
+# Red (low) to blue (high), not red to green, so that the classes stay apart for people with
+# red-green colour blindness; the legend table and the areas' table say the classes in words.
+_RAMP = ((202, 0, 32), (244, 165, 130), (146, 197, 222), (5, 113, 176))
 SCALES = {
     "love_hut": Scale((0.5, 0.8, 1.0), _RAMP),
     "day_care": Scale((0.5, 0.8, 1.0), _RAMP),
@@ -165,6 +168,27 @@ def legend_table(values: pd.DataFrame, measure: str, lang: str):
     )
     paint = [f"background-color: rgb{NO_DATA if i is None else scale.colors[i]}" for i in order]
     return frame.style.apply(lambda _: paint, subset=[t("map_colour", lang)])
+
+
+def area_values_table(values: pd.DataFrame, measure: str, lang: str) -> pd.DataFrame:
+    """What the map's colours say, area by area, in words: the text alternative of the map's
+    shading (the facility list is the alternative of its points)."""
+    scale = SCALES[measure]
+    labels = scale.labels()
+    classes = [scale.classify(v) for v in values["value"]]
+    return pd.DataFrame(
+        {
+            t("map_area", lang): values["name"],
+            t(f"map_measure_{measure}", lang): [
+                f"{d:,} / {o:,}" if o else t("map_no_data", lang)
+                for d, o in zip(values["done"], values["of"], strict=True)
+            ],
+            t("map_share", lang): [None if math.isnan(v) else v for v in values["value"]],
+            t("map_class", lang): [
+                t("map_no_data", lang) if c is None else labels[c] for c in classes
+            ],
+        }
+    )
 
 
 def marker_legend(lang: str) -> pd.DataFrame:

@@ -38,9 +38,9 @@ if saved:
 if disabled and users.deactivate(engine(), identity, by=viewer.identity()):
     st.success(t("user_deactivated", lang, identity=identity))
 
-st.subheader(t("users", lang))
+st.header(t("users", lang))
 st.dataframe(users.list_accounts(engine()), hide_index=True, width="stretch")
 
-st.subheader(t("audit_log", lang))
+st.header(t("audit_log", lang))
 action = st.selectbox(t("action", lang), [""] + list(users.AUDIT_ACTIONS))
 st.dataframe(users.audit_log(engine(), action=action or None), hide_index=True, width="stretch")

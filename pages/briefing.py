@@ -17,6 +17,7 @@ from dashboard.data import query
 from dashboard.fmt import pct
 from dashboard.i18n import period_label, t
 from dashboard.layout import audit_export, header
+from dashboard.layout import chart as chart_with_text
 from data_access import queries
 
 PAGES = ("cover", *br.SECTIONS)  # what presentation mode steps through
@@ -106,9 +107,9 @@ def table(frame, height: int | None = None) -> None:
 
 def chart(fig) -> None:
     if presenting:
-        st.plotly_chart(br.for_projector(fig), width="stretch", theme=None)
+        chart_with_text(br.for_projector(fig), lang, theme=None)
     else:
-        st.plotly_chart(fig, width="stretch")
+        chart_with_text(fig, lang)
 
 
 def paragraph(section: str) -> None:
@@ -118,7 +119,7 @@ def paragraph(section: str) -> None:
 
 def show_cover() -> None:
     st.title(b.title())
-    st.subheader(f"{b.area_name} · {b.year} {b.quarter_name}")
+    st.header(f"{b.area_name} · {b.year} {b.quarter_name}")
     st.table(br.markdown_cells(br.meta_table(b)), hide_index=True)
 
 
@@ -198,7 +199,10 @@ SHOW = {
 
 def section(name: str) -> None:
     if name != "cover":
-        st.header(br.section_title(name, lang), divider="gray")
+        if presenting:  # each section is a screen of its own: its heading is the screen's first
+            st.title(br.section_title(name, lang))
+        else:
+            st.header(br.section_title(name, lang), divider="gray")
         paragraph(name)
         notes_view.beside(b, name)  # 解读 on the section's figures
     SHOW[name]()

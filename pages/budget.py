@@ -15,7 +15,7 @@ from dashboard.exports import file_name, to_csv_bytes, to_xlsx_bytes
 from dashboard.filters import ALL, area_name
 from dashboard.fmt import pct, pp, wan_text
 from dashboard.i18n import period_label, t
-from dashboard.layout import audit_export, header, money_columns
+from dashboard.layout import audit_export, chart, header, money_columns
 from dashboard.rules import CONTACT_RULE, as_of, execution_rate, shortfall_fen, time_progress
 from data_access import budget, queries
 
@@ -166,7 +166,7 @@ shown_indicators = indicators[indicators["measure_id"] == measure_id] if measure
 export_sheets = {}
 
 if not measure_id:
-    st.subheader(t("measures_table", lang))
+    st.header(t("measures_table", lang))
     st.dataframe(
         view.measures_table(measures, indicators, progress, lang),
         hide_index=True,
@@ -185,7 +185,7 @@ elif has_money:
 else:
     money_side, indicator_box = None, st.container()
 if money_side is not None:
-    money_side.subheader(t("bud_lines_title", lang))
+    money_side.header(t("bud_lines_title", lang))
     money_side.dataframe(
         view.lines_table(own_lines, progress, lang, with_measure=not measure_id),
         hide_index=True,
@@ -196,7 +196,7 @@ if money_side is not None:
     export_sheets[t("bud_lines_title", lang)] = partial(
         view.lines_table, own_lines, progress, lang, unit="yuan"
     )
-indicator_box.subheader(t("bud_indicators_title", lang))
+indicator_box.header(t("bud_indicators_title", lang))
 indicator_box.dataframe(
     view.indicators_table(shown_indicators, lang, with_measure=not measure_id),
     hide_index=True,
@@ -213,9 +213,7 @@ export_sheets[t("bud_indicators_title", lang)] = partial(
 if has_money:
     monthly = query(budget.monthly, scope, flt, measure_id, line_code)
     previous = query(budget.previous_year, scope, flt, measure_id, line_code)
-    st.plotly_chart(
-        view.trend(monthly, planned, flt.year, flt.end.month, lang, previous), width="stretch"
-    )
+    chart(view.trend(monthly, planned, flt.year, flt.end.month, lang, previous), lang)
 
 # --- where: prefectures ranked, or the counties of the prefecture ---------------------------
 
@@ -237,11 +235,10 @@ if has_money:
     if not int(areas["planned_fen"].sum()):
         st.info(t("bud_no_area_money", lang))
     else:
-        st.subheader(table_title)
+        st.header(table_title)
         chart_side, table_side = st.columns([2, 3])
-        chart_side.plotly_chart(
-            view.ranking_chart(areas, progress, lang, chart_title), width="stretch"
-        )
+        with chart_side:
+            chart(view.ranking_chart(areas, progress, lang, chart_title), lang)
         best_worst = view.best_and_worst(areas, lang)
         if best_worst:
             table_side.caption(best_worst)

@@ -11,7 +11,7 @@ from dashboard.data import query
 from dashboard.filters import area_name
 from dashboard.fmt import pct
 from dashboard.i18n import period_label, t
-from dashboard.layout import audit_export, header
+from dashboard.layout import audit_export, chart, header
 from dashboard.rules import CONTACT_RULE, RULE_PROBLEMS, as_of
 from data_access import contacts
 from data_access.models import CADRE_LEVELS
@@ -81,11 +81,10 @@ rate_column = st.column_config.NumberColumn(format="percent")
 def compliance_tab() -> None:
     rolled = view.rollup(counts, child, areas)
     if len(rolled) > 1:
-        st.subheader(
-            t("ct_ranking_counties" if child == "county" else "ct_ranking_prefectures", lang)
-        )
-        st.plotly_chart(view.ranking_figure(rolled, lang, share), width="stretch")
-    st.subheader(t("ct_by_area", lang))
+        ranking = t("ct_ranking_counties" if child == "county" else "ct_ranking_prefectures", lang)
+        st.header(ranking)
+        chart(view.ranking_figure(rolled, lang, share), lang, ranking)
+    st.header(t("ct_by_area", lang))
     by_area = view.compliance_table(rolled, child, lang)
     st.dataframe(
         by_area,
@@ -101,7 +100,7 @@ def compliance_tab() -> None:
             width="stretch",
             column_config={t("compliance_rate", lang): rate_column},
         )
-    st.subheader(t("ct_by_level", lang))
+    st.header(t("ct_by_level", lang))
     st.dataframe(
         view.compliance_table(view.rollup(counts, "level"), "level", lang),
         hide_index=True,
@@ -177,15 +176,17 @@ def cadre_tab() -> None:
         if timeline.empty:
             st.info(t("ct_no_contacts", lang))
         else:
-            st.plotly_chart(view.timeline_figure(timeline, lang), width="stretch")
+            chart(view.timeline_figure(timeline, lang), lang, t("ct_timeline", lang))
             st.dataframe(view.timeline_table(timeline, lang), hide_index=True, width="stretch")
 
 
 def trend_tab() -> None:
     by_month = query(contacts.contacts_by_month, scope, flt)
     left, right = st.columns([2, 3])
-    left.plotly_chart(view.channel_mix_figure(by_month, lang), width="stretch")
-    right.plotly_chart(view.monthly_trend_figure(by_month, lang), width="stretch")
+    with left:
+        chart(view.channel_mix_figure(by_month, lang), lang)
+    with right:
+        chart(view.monthly_trend_figure(by_month, lang), lang)
 
 
 def coverage_tab() -> None:
@@ -219,7 +220,7 @@ def coverage_tab() -> None:
         ),
     ):
         rows = query(fn, scope, flt, day)
-        st.subheader(t(key, lang))
+        st.header(t(key, lang))
         if rows.empty:
             st.caption(t("no_data", lang))
             continue

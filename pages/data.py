@@ -16,7 +16,7 @@ scope = viewer.scope()
 
 identity, may_import = viewer.identity(), viewer.current().may_import
 
-st.subheader(t("imp_import", lang))
+st.header(t("imp_import", lang))
 name = st.selectbox(
     t("imp_ledger", lang),
     list(ledgers.LEDGERS),
@@ -148,7 +148,7 @@ else:
                 key="imp_commit",
             )
 
-st.subheader(t("imp_batches", lang))
+st.header(t("imp_batches", lang))
 batches = query(importer.recent_batches, scope)
 if batches.empty:
     st.caption(t("imp_no_batches", lang))

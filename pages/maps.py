@@ -10,7 +10,7 @@ from dashboard import exports, maps, notes_view, viewer
 from dashboard.data import query
 from dashboard.filters import area_name
 from dashboard.i18n import period_label, t
-from dashboard.layout import audit_export, header
+from dashboard.layout import audit_export, chart, header
 from dashboard.rules import CONTACT_RULE, as_of
 from data_access import facilities
 
@@ -91,6 +91,13 @@ with right:
         width="stretch",
     )
     st.dataframe(maps.marker_legend(lang), hide_index=True, width="stretch")
+    with st.expander(t("map_values_table", lang)):
+        st.dataframe(
+            maps.area_values_table(county_values if area.prefecture else values, measure, lang),
+            hide_index=True,
+            width="stretch",
+            column_config={t("map_share", lang): st.column_config.NumberColumn(format="percent")},
+        )
 
     # A click on the map chooses the facility; the select box does the same without a mouse.
     options = [None, *(int(i) for i in found["id"])]
@@ -109,14 +116,14 @@ with right:
     )
     profile = query(facilities.facility_profile, scope, flt, picked) if picked else None
     if profile:
-        st.subheader(t("fac_profile", lang))
+        st.header(t("fac_profile", lang))
         st.dataframe(maps.profile_table(profile, lang), hide_index=True, width="stretch")
         st.caption(t("fac_history", lang))
         st.dataframe(maps.history_table(profile, lang), hide_index=True, width="stretch")
 
 level = "county" if area.prefecture else "prefecture"
 progress = query(facilities.progress_by_area, scope, flt, level)
-st.subheader(t("map_progress_counties" if area.prefecture else "map_progress_prefectures", lang))
+st.header(t("map_progress_counties" if area.prefecture else "map_progress_prefectures", lang))
 rate_columns = [t("map_col_rate", lang, kind=t(maps.KIND_LABELS[k], lang)) for k in maps.KINDS]
 st.dataframe(
     maps.progress_table(progress, lang),
@@ -125,9 +132,9 @@ st.dataframe(
     placeholder="—",
     column_config={c: st.column_config.NumberColumn(format="percent") for c in rate_columns},
 )
-st.plotly_chart(maps.progress_figure(progress, lang), width="stretch")
+chart(maps.progress_figure(progress, lang), lang, t("map_progress_chart", lang))
 
-st.subheader(t("fac_list", lang))
+st.header(t("fac_list", lang))
 listing = maps.facilities_table(found, lang)
 st.caption(t("fac_count", lang, n=len(listing)))
 if listing.empty:

@@ -7,7 +7,7 @@ from dashboard.budget_view import measures_table
 from dashboard.data import query
 from dashboard.fmt import pct, pp, wan_text
 from dashboard.i18n import t
-from dashboard.layout import header, money_columns
+from dashboard.layout import chart, header, money_columns
 from dashboard.rules import CONTACT_RULE, as_of, execution_rate, time_progress
 from data_access import queries
 
@@ -48,11 +48,9 @@ c3.metric(t("compliance_rate", lang), pct(share), help=t("compliance_help", lang
 c3.caption(t("pairings_meeting", lang, **compliance))
 
 monthly = query(queries.monthly_disbursed, scope, flt)
-st.plotly_chart(
-    charts.cumulative_trend(monthly, planned, flt.year, flt.end.month, lang), width="stretch"
-)
+chart(charts.cumulative_trend(monthly, planned, flt.year, flt.end.month, lang), lang)
 
-st.subheader(t("measures_table", lang))
+st.header(t("measures_table", lang))
 st.dataframe(
     measures_table(budget, indicators, progress, lang),
     hide_index=True,

@@ -246,8 +246,8 @@ def metrics(at) -> dict[str, str]:
 
 
 def frame(at, title_part: str) -> pd.DataFrame:
-    """The table under the subheading containing title_part."""
-    names = [h.value for h in at.subheader]
+    """The table under the section heading containing title_part."""
+    names = [h.value for h in at.header]
     index = next(i for i, name in enumerate(names) if title_part in name)
     return at.dataframe[index].value
 
@@ -282,7 +282,7 @@ def test_measure_without_money_has_its_indicators_and_no_rate(app):
     assert any("没有资金安排" in info.value for info in at.info)
     indicators = frame(at, "主要指标完成情况").set_index("指标")
     assert indicators.loc["家庭无障碍改造", "目标"] == "8,000 户"
-    assert not [h.value for h in at.subheader if "预算项目" in h.value]
+    assert not [h.value for h in at.header if "预算项目" in h.value]
 
 
 def test_quarter_and_month_change_money_and_time_progress_together(app):

@@ -62,7 +62,7 @@ def test_province_metrics_and_tables_add_up(app):
     levels = table(at, "干部层级")
     assert levels["干部层级"].tolist() == ["省残联", "市州残联", "县区残联", "合计"]
     assert levels["结对数"].iloc[:3].sum() == pairings
-    assert "各市州达标率排名" in [h.value for h in at.subheader]
+    assert "各市州达标率排名" in [h.value for h in at.header]
 
 
 def test_choosing_a_prefecture_shows_its_counties(app):
@@ -72,7 +72,7 @@ def test_choosing_a_prefecture_shows_its_counties(app):
     assert number(metrics(at)["结对数"]) == province.loc["天水市", "结对数"]
     counties = table(at, "地区")
     assert counties["地区"].tolist()[:2] == ["秦州区", "麦积区"] and len(counties) == 7 + 1
-    assert "各县区达标率排名" in [h.value for h in at.subheader]
+    assert "各县区达标率排名" in [h.value for h in at.header]
     at = app(page="contacts.py", prefecture="天水市", ct_tab=LIST)
     assert set(behind_list(at)["地区"].str.split(" · ").str[0]) == {"天水市"}
 
