@@ -71,13 +71,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "a11y_known": ("已知限制", "Known limitations"),
     "a11y_known_text": (
         "- 表格（Streamlit 的数据表）在屏幕上绘制于画布中：读屏软件可逐格朗读，但列标题菜单不能用键盘打开；"
-        "需要时请用页面上的下载按钮取得同样的数据。\n"
+        "在表格中 Tab 逐格移动，按 Esc 再按 Tab 即离开表格；需要时请用页面上的下载按钮取得同样的数据。\n"
         "- 地图本身只能用鼠标平移和缩放；地图中的全部信息也在旁边的表格和设施清单中。\n"
         "- 演示模式隐藏侧栏（包括本页链接），按 Esc 或“退出演示”即可回到正常页面。\n"
         "- 上传文件区域的 Streamlit 组件有一处轻微的角色标注问题，不影响使用。",
         "- Tables (Streamlit data grids) are drawn on a canvas: a screen reader reads them cell "
-        "by cell, but the column menus cannot be opened from the keyboard; the download buttons "
-        "give the same data.\n"
+        "by cell, but the column menus cannot be opened from the keyboard; inside a table Tab "
+        "moves from cell to cell, Esc then Tab leaves it; the download buttons give the same "
+        "data.\n"
         "- The map itself pans and zooms with a mouse only; everything on it is also in the "
         "tables and the facility list beside it.\n"
         "- Presentation mode hides the sidebar (with this page's link); Esc or “Leave "

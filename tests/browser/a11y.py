@@ -84,7 +84,7 @@ def open_expanders(page) -> None:
 FOCUS_SHOWN_JS = """
 () => {
   const el = document.activeElement;
-  if (!el || el === document.body) return "nothing has focus";
+  if (!el || el === document.body) return null;  // past the last stop: the browser's own
   const rect = el.getBoundingClientRect();
   const describe = `${el.tagName.toLowerCase()}${el.getAttribute('aria-label') ? `[aria-label="${el.getAttribute('aria-label')}"]` : ''} "${(el.innerText || el.value || '').slice(0, 40)}"`;
   const ringed = n => {
