@@ -6,6 +6,8 @@ python -m dashboard demo [--scale demo|province] [--force]
 python -m dashboard import FILE --table NAME [--dry-run] [--valid-only] [--year Y] [--report X.xlsx]
 python -m dashboard briefing --year Y --quarter N [--area NAME | --all-prefectures]
                              [--format docx,pptx,xlsx,txt] --out DIR [--date YYYY-MM-DD]
+python -m dashboard users list | add ID --role R [--area A] | disable ID
+python -m dashboard rekey      (after a new ID-number key: wrap the stored hashes with it)
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 import sys
 from pathlib import Path
 
-from data_access import db, demo, ledgers, users
+from data_access import db, demo, idnumbers, ledgers, settings, users
 
 APP = Path(__file__).with_name("app.py")
 log = logging.getLogger("dashboard")
@@ -45,6 +47,18 @@ def cmd_migrate(_args) -> int:
     engine = _engine()
     db.migrate(engine)
     print("数据库结构已是最新。")
+    return 0
+
+
+def cmd_rekey(_args) -> int:
+    engine = _engine()
+    db.migrate(engine)
+    done = idnumbers.rekey(engine)
+    print(
+        f"已用新密钥重新生成 {done:,} 条身份证号哈希。"
+        if done
+        else "身份证号哈希已是当前密钥，无需更新。"
+    )
     return 0
 
 
@@ -309,8 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     brf.add_argument("--format", default="docx,pptx,xlsx,txt", help="逗号分隔：docx,pptx,xlsx,txt")
     brf.add_argument("--out", required=True, help="输出目录（不存在时创建）")
     brf.add_argument("--date", help="成文日期 YYYY-MM-DD（默认今天）")
+    sub.add_parser("rekey", help="更换身份证号密钥后，用新密钥重新生成库中的哈希")
     args, rest = parser.parse_known_args(argv)
-    if rest and args.command in ("migrate", "demo", "users", "import", "briefing"):
+    if rest and args.command in ("migrate", "demo", "users", "import", "briefing", "rekey"):
         parser.error(f"无法识别的参数：{' '.join(rest)}")
     try:
         if args.command == "migrate":
@@ -323,7 +338,16 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_import(args)
         if args.command == "briefing":
             return cmd_briefing(args)
+        if args.command == "rekey":
+            return cmd_rekey(args)
         return cmd_serve(args, rest)
-    except (db.DatabaseUnavailable, demo.DemoRefused, users.UserError, BriefingFailed) as exc:
+    except (
+        db.DatabaseUnavailable,
+        demo.DemoRefused,
+        users.UserError,
+        BriefingFailed,
+        settings.SettingError,
+        idnumbers.KeyProblem,
+    ) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import hashlib
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
-from data_access import geography, tallies
+from data_access import geography, idnumbers, tallies
 from data_access.db import bump_data_version, set_meta, sync_id_sequences
 from data_access.models import (
     BudgetAllocation,
@@ -514,6 +513,7 @@ def _people(
     recipient_counties = rng.choices(counties, [weights[c] for c in counties], k=size.recipients)
     recipients = []
     seen: set[str] = set()
+    id_hash = idnumbers.hasher(conn)
     for i, county in enumerate(recipient_counties, start=1):
         ident = _fake_id(rng, county)
         while ident in seen:  # identity numbers are unique; redraw the rare collision
@@ -524,7 +524,7 @@ def _people(
                 "id": i,
                 "code": f"R{i:06d}",
                 "name": _person(rng),
-                "id_hash": hashlib.sha256(ident.encode()).hexdigest(),
+                "id_hash": id_hash(ident),
                 "id_last4": ident[-4:],
                 "county_code": county,
                 "category": rng.choice(CATEGORIES),

@@ -38,7 +38,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, true
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from data_access import geography, tallies
+from data_access import geography, idnumbers, tallies
 from data_access.db import bump_data_version, set_meta, sync_id_sequences
 from data_access.ingest.reader import (
     HEADER_SEARCH_ROWS,
@@ -559,10 +559,6 @@ def parse_id_number(value) -> str:
     if text[-1] != check:
         raise CellError("身份证号校验位不正确，请核对")
     return text
-
-
-def id_hash(id_number: str) -> str:
-    return hashlib.sha256(id_number.encode()).hexdigest()
 
 
 def _phone4(value) -> str:
@@ -1150,6 +1146,7 @@ def _resolve(ctx: _Context, recs: list[_Rec]) -> None:
             if check.ok(rec, "status_since") and rec.values["status_since"] > ctx.today:
                 check.warn(rec, "status_since", "状态日期晚于今天")
     elif name == "recipients":
+        id_hash = idnumbers.hasher(conn)
         for rec in recs:
             number = rec.values.pop("id_number", None)
             if number:
@@ -1943,6 +1940,10 @@ def run(
     )
     if ledger is None:
         outcome.refusal = f"未知的台账类型：{ledger_name}（可选：{'、'.join(LEDGERS)}）"
+        return outcome
+    problem = idnumbers.key_problem(engine)  # no writes without the ID-number key
+    if problem:
+        outcome.refusal = problem
         return outcome
     data = bytes(data or b"")
     outcome.sha256 = hashlib.sha256(data).hexdigest()

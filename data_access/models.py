@@ -252,7 +252,8 @@ class Cadre(Base):
 
 class Recipient(Base):
     """A severely disabled person in difficulty. The identity number is never stored in full:
-    only its SHA-256 (to match ledgers) and its last four characters (to tell people apart)."""
+    only a keyed hash (to match ledgers; see data_access.idnumbers) and its last four characters
+    (to tell people apart)."""
 
     __tablename__ = "recipients"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
