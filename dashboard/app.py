@@ -11,6 +11,7 @@ from dashboard import a11y, filters, viewer
 from dashboard.data import engine
 from dashboard.i18n import t
 from data_access.db import DatabaseUnavailable, is_empty
+from data_access.settings import SettingError
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 log = logging.getLogger("dashboard")
@@ -35,7 +36,7 @@ def _account_box(who: viewer.Viewer) -> None:
         st.sidebar.warning(t("open_mode", lang), icon=":material/lock_open:")
         return
     st.sidebar.caption(t("signed_in_as", lang, identity=who.identity))
-    st.sidebar.button(t("sign_out", lang), on_click=st.logout)
+    st.sidebar.button(t("sign_out", lang), on_click=viewer.sign_out, args=(who.identity,))
 
 
 def main() -> None:
@@ -47,7 +48,11 @@ def main() -> None:
     if is_empty(db):
         st.warning(t("db_empty", filters.lang()))
         return
-    who = viewer.resolve(filters.lang())
+    try:
+        who = viewer.resolve(filters.lang())
+    except SettingError as exc:  # fail closed: a setting that cannot be read shows nothing
+        st.error(f"**{t('setting_error', filters.lang())}**：{exc}")
+        return
     pages = [
         _page("overview.py", "page_overview", ":material/dashboard:", default=True),
         _page("budget.py", "page_budget", ":material/account_balance:"),

@@ -251,6 +251,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_serve(args, streamlit_args: list[str]) -> int:
+    settings.check_all()  # a setting that cannot be read stops here, before anything is served
     engine = _engine()
     db.migrate(engine)
     if db.is_empty(engine) or db.get_meta(engine, "contents") is None:

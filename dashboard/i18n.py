@@ -205,6 +205,20 @@ LABELS: dict[str, tuple[str, str]] = {
         "Please sign in with your organisation account.",
     ),
     "sign_in": ("登录", "Sign in"),
+    "session_expired": (
+        "登录已超过有效期，请重新登录。",
+        "Your sign-in has expired; please sign in again.",
+    ),
+    "session_signed_out": (
+        "此登录已在退出后失效，请重新登录。",
+        "This sign-in ended when you signed out; please sign in again.",
+    ),
+    "open_no_writes": (
+        "开放演示模式下不能导入台账或修改用户。正式使用请配置登录；仅在本机演示时可设置 DASHBOARD_OPEN_WRITES=1。",
+        "Open demo mode cannot import ledgers or change users. Configure sign-in; for a local "
+        "demo only, set DASHBOARD_OPEN_WRITES=1.",
+    ),
+    "setting_error": ("看板配置有误，已停止", "The dashboard is misconfigured and has stopped"),
     "sign_out": ("退出登录", "Sign out"),
     "signed_in_as": ("当前用户：{identity}", "Signed in as {identity}"),
     "no_access_title": ("无访问权限", "No access"),

@@ -23,6 +23,8 @@ def header(title_key: str) -> tuple[Filters, str]:
         f"{sidebar.area_name(flt, lang)} · {flt.year} {period_label(flt.period, lang)} · "
         + t("as_of", lang, date=as_of(flt).isoformat())
     )
+    if viewer.current().open_mode:  # here too: a narrow screen hides the sidebar
+        st.warning(t("open_mode", lang), icon=":material/lock_open:")
     if st.session_state.get("outside_scope"):
         st.warning(t("scope_clamped", lang), icon=":material/shield:")
     if query(queries.facts).get("contents") == "demo":

@@ -37,22 +37,26 @@ def secrets(cwd: Path | None = None) -> dict:
         raise SettingError(f".streamlit/secrets.toml 格式不正确：{exc}") from exc
 
 
-def _raw(env: str, key: str, cwd: Path | None) -> tuple[str, object] | None:
+def _raw(
+    env: str, key: str, cwd: Path | None, section: dict | None = None
+) -> tuple[str, object] | None:
     """(where it was found, value), or None when the setting is not given at all. An empty
-    environment variable counts as not given."""
+    environment variable counts as not given. `section`: the [dashboard] table when the caller
+    already has the secrets (the app reads them through st.secrets)."""
     value = os.environ.get(env)
     if value is not None and value.strip():
         return env, value
-    section = secrets(cwd).get("dashboard", {})
+    if section is None:
+        section = secrets(cwd).get("dashboard", {})
     if key in section:
         return f"[dashboard] {key}", section[key]
     return None
 
 
-def flag(env: str, key: str, cwd: Path | None = None) -> bool:
+def flag(env: str, key: str, cwd: Path | None = None, section: dict | None = None) -> bool:
     """A yes/no setting: true/yes/1/on or false/no/0/off (any case, surrounding spaces ignored,
     TOML booleans too); absent means no; anything else raises SettingError."""
-    found = _raw(env, key, cwd)
+    found = _raw(env, key, cwd, section)
     if found is None:
         return False
     where, value = found
@@ -69,20 +73,20 @@ def flag(env: str, key: str, cwd: Path | None = None) -> bool:
     )
 
 
-def require_login(cwd: Path | None = None) -> bool:
+def require_login(cwd: Path | None = None, section: dict | None = None) -> bool:
     """Production: show nothing unless sign-in ([auth]) is configured."""
-    return flag("DASHBOARD_REQUIRE_LOGIN", "require_login", cwd)
+    return flag("DASHBOARD_REQUIRE_LOGIN", "require_login", cwd, section)
 
 
-def open_writes(cwd: Path | None = None) -> bool:
+def open_writes(cwd: Path | None = None, section: dict | None = None) -> bool:
     """Whether an open demo (no sign-in) may import ledgers and change users: only for a local
     demo on one's own machine, never on a shared server."""
-    return flag("DASHBOARD_OPEN_WRITES", "open_writes", cwd)
+    return flag("DASHBOARD_OPEN_WRITES", "open_writes", cwd, section)
 
 
-def session_hours(cwd: Path | None = None) -> float:
+def session_hours(cwd: Path | None = None, section: dict | None = None) -> float:
     """How long a sign-in is honoured after the provider issued it."""
-    found = _raw("DASHBOARD_SESSION_HOURS", "session_hours", cwd)
+    found = _raw("DASHBOARD_SESSION_HOURS", "session_hours", cwd, section)
     if found is None:
         return DEFAULT_SESSION_HOURS
     where, value = found
@@ -93,6 +97,14 @@ def session_hours(cwd: Path | None = None) -> float:
     if not 0 < hours <= 24 * 30:
         raise SettingError(f"无法识别的设置 {where} = {value!r}：应为 0 到 720 之间的小时数。")
     return hours
+
+
+def check_all(cwd: Path | None = None) -> None:
+    """Read every setting once, so that a bad value stops the program at start."""
+    require_login(cwd)
+    open_writes(cwd)
+    session_hours(cwd)
+    id_keys(cwd)
 
 
 def id_keys(cwd: Path | None = None) -> list[str]:

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
 from data_access.models import ROLES, AuditEvent, County, Prefecture, User
 from data_access.scope import PROVINCE, Scope, prefecture_of
@@ -17,7 +17,7 @@ ROLE_NAMES = {
     "prefecture_staff": "市州工作人员",
     "county_staff": "县区工作人员",
 }
-AUDIT_ACTIONS = ("sign_in", "denied", "import", "export", "user_change", "note")
+AUDIT_ACTIONS = ("sign_in", "sign_out", "denied", "import", "export", "user_change", "note")
 
 
 class UserError(ValueError):
@@ -183,6 +183,22 @@ def audit(engine: Engine, identity: str, action: str, detail: str | None = None)
     """Record who did what. Details name files, areas and users, never recipients."""
     with engine.begin() as conn:
         _audit(conn, identity, action, detail)
+
+
+def last_sign_out(engine: Engine, identity: str) -> dt.datetime | None:
+    """When this identity last signed out (UTC), or None."""
+    with engine.connect() as conn:
+        at = conn.execute(
+            select(func.max(AuditEvent.at)).where(
+                AuditEvent.identity == normalise_identity(identity),
+                AuditEvent.action == "sign_out",
+            )
+        ).scalar_one()
+    if at is None:
+        return None
+    if isinstance(at, str):  # SQLite hands back text when the column was aggregated
+        at = dt.datetime.fromisoformat(at)
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
 def audit_log(engine: Engine, limit: int = 500, action: str | None = None) -> pd.DataFrame:

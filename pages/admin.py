@@ -19,14 +19,20 @@ areas = (
     + [name for name, _short in PREFECTURES.values()]
     + [f"{code} {name}" for code, _p, name, _s in COUNTIES]
 )
-with st.form("user_form", clear_on_submit=False):
-    identity = st.text_input(t("identity", lang))
-    name = st.text_input(t("display_name", lang))
-    role = st.selectbox(t("role", lang), list(users.ROLE_NAMES), format_func=users.ROLE_NAMES.get)
-    area = st.selectbox(t("jurisdiction", lang), areas)
-    save, disable = st.columns(2)
-    saved = save.form_submit_button(t("save_user", lang), type="primary")
-    disabled = disable.form_submit_button(t("deactivate_user", lang))
+if not viewer.current().may_change_users:  # an open demo without open_writes
+    st.info(t("open_no_writes", lang), icon=":material/lock:")
+    saved = disabled = False
+else:
+    with st.form("user_form", clear_on_submit=False):
+        identity = st.text_input(t("identity", lang))
+        name = st.text_input(t("display_name", lang))
+        role = st.selectbox(
+            t("role", lang), list(users.ROLE_NAMES), format_func=users.ROLE_NAMES.get
+        )
+        area = st.selectbox(t("jurisdiction", lang), areas)
+        save, disable = st.columns(2)
+        saved = save.form_submit_button(t("save_user", lang), type="primary")
+        disabled = disable.form_submit_button(t("deactivate_user", lang))
 if saved:
     try:
         account = users.save_account(

@@ -36,7 +36,9 @@ st.download_button(
 with st.expander(t("imp_columns", lang)):
     st.dataframe(import_view.columns_frame(ledger, lang), hide_index=True, width="stretch")
 
-if not may_import:
+if viewer.current().open_mode and not viewer.current().writes:
+    st.info(t("open_no_writes", lang), icon=":material/lock:")
+elif not may_import:
     st.info(t("imp_no_permission", lang), icon=":material/lock:")
 else:
     upload = st.file_uploader(

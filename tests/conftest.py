@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,16 @@ def downloads(monkeypatch):
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
     monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
     return saved
+
+
+def token_claims(email: str, **claims) -> dict:
+    """What Streamlit keeps of a sign-in (`st.user`): the ID token's claims, with the e-mail
+    verified by the provider and the token issued now."""
+    return {
+        "is_logged_in": True,
+        "sub": f"sub-{email}",
+        "email": email,
+        "email_verified": True,
+        "iat": int(time.time()),
+        **claims,
+    }

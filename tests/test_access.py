@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from data_access import db, users
 from data_access.scope import PROVINCE, Scope
-from tests.conftest import APP
+from tests.conftest import APP, token_claims
 
 AUTH = {
     "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
@@ -31,11 +33,7 @@ def signed_in(demo_sqlite_url, monkeypatch):
             users.save_account(engine, identity, role, area, by="test")
         at = AppTest.from_file(APP, default_timeout=90)
         at.secrets["auth"] = AUTH
-        at.user = (
-            {"is_logged_in": False}
-            if identity is None
-            else {"is_logged_in": True, "email": identity}
-        )
+        at.user = {"is_logged_in": False} if identity is None else token_claims(identity)
         for key, value in query_params.items():
             at.query_params[key] = value
         return at.run()
@@ -154,3 +152,110 @@ def test_downloads_are_audited(app, demo_sqlite_url):
     log = users.audit_log(db.engine_for(demo_sqlite_url), action="export")
     assert log.iloc[0]["identity"] == "演示模式"
     assert log.iloc[0]["detail"].endswith(".csv") and "2024" in log.iloc[0]["detail"]
+
+
+def signed_in_with(engine_url: str, monkeypatch, claims: dict) -> AppTest:
+    """The app as the sign-in with these ID-token claims would see it."""
+    monkeypatch.setenv(db.ENV_VAR, engine_url)
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.secrets["auth"] = AUTH
+    at.user = claims
+    return at.run()
+
+
+def test_an_unverified_email_matching_an_admin_gets_nothing(
+    signed_in, demo_sqlite_url, monkeypatch
+):
+    signed_in("boss@gansu.example", "admin")
+    claims = token_claims("boss@gansu.example", sub="attacker-7", email_verified=False)
+    at = signed_in_with(demo_sqlite_url, monkeypatch, claims)
+    assert at.title[0].value == "无访问权限"
+    assert "attacker-7" in at.error[0].value
+    assert not at.metric and not at.sidebar.selectbox
+    # the same address, verified by the provider, is the administrator
+    verified = signed_in_with(demo_sqlite_url, monkeypatch, token_claims("boss@gansu.example"))
+    assert verified.sidebar.caption[0].value == "当前用户：boss@gansu.example" and verified.metric
+
+
+def test_a_user_registered_by_subject_signs_in_without_a_verified_email(
+    signed_in, demo_sqlite_url, monkeypatch
+):
+    users.save_account(signed_in.engine, "oidc|20240017", "province_viewer", by="test")
+    claims = token_claims("someone@gansu.example", sub="oidc|20240017", email_verified=False)
+    at = signed_in_with(demo_sqlite_url, monkeypatch, claims)
+    assert at.metric and "oidc|20240017" in at.sidebar.caption[0].value
+
+
+def test_a_token_issued_before_signing_out_is_refused(signed_in, demo_sqlite_url, monkeypatch):
+    signed_in("staff@tianshui.example", "prefecture_staff", "天水市")
+    issued = int(time.time()) - 60
+    old = token_claims("staff@tianshui.example", iat=issued)
+    assert signed_in_with(demo_sqlite_url, monkeypatch, old).metric  # still signed in
+
+    at = signed_in_with(demo_sqlite_url, monkeypatch, old)
+    sign_out = at.sidebar.button[0]
+    assert sign_out.label == "退出登录"
+    sign_out.click().run()
+    assert "sign_out" in set(users.audit_log(signed_in.engine, action="sign_out")["action"])
+
+    replayed = signed_in_with(demo_sqlite_url, monkeypatch, old)  # the cookie saved earlier
+    assert not replayed.metric and not replayed.sidebar.selectbox
+    assert "退出后失效" in replayed.warning[0].value
+    assert [b.label for b in replayed.button] == ["登录"]
+    time.sleep(1.1)  # a new sign-in, issued after the sign-out, is let in
+    fresh = token_claims("staff@tianshui.example", iat=int(time.time()))
+    assert signed_in_with(demo_sqlite_url, monkeypatch, fresh).metric
+
+
+def test_a_sign_in_lasts_a_working_day_unless_configured(signed_in, demo_sqlite_url, monkeypatch):
+    signed_in("viewer@gansu.example", "province_viewer")
+    yesterday = token_claims("viewer@gansu.example", iat=int(time.time()) - 11 * 3600)
+    at = signed_in_with(demo_sqlite_url, monkeypatch, yesterday)
+    assert not at.metric and "有效期" in at.warning[0].value
+    assert signed_in_with(demo_sqlite_url, monkeypatch, {**yesterday, "iat": None}).warning
+    monkeypatch.setenv("DASHBOARD_SESSION_HOURS", "12")
+    assert signed_in_with(demo_sqlite_url, monkeypatch, yesterday).metric
+
+
+@pytest.mark.parametrize("value", ["1", "true", "TRUE", "yes", " 1", "On ", "Yes"])
+def test_every_usual_way_of_saying_yes_requires_login(demo_sqlite_url, monkeypatch, value):
+    monkeypatch.setenv(db.ENV_VAR, demo_sqlite_url)
+    monkeypatch.setenv("DASHBOARD_REQUIRE_LOGIN", value)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert "要求登录" in at.error[0].value
+    assert not at.metric and not at.sidebar.selectbox
+
+
+@pytest.mark.parametrize("value", ["ture", "y", "2", "enabled", "是"])
+def test_an_unreadable_require_login_refuses_to_start(demo_sqlite_url, monkeypatch, value):
+    monkeypatch.setenv(db.ENV_VAR, demo_sqlite_url)
+    monkeypatch.setenv("DASHBOARD_REQUIRE_LOGIN", value)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert "配置有误" in at.error[0].value and "DASHBOARD_REQUIRE_LOGIN" in at.error[0].value
+    assert not at.metric and not at.sidebar.selectbox
+
+
+@pytest.mark.parametrize("value", ["0", "false", "No", " off "])
+def test_the_usual_ways_of_saying_no_run_the_open_demo(demo_sqlite_url, monkeypatch, value):
+    monkeypatch.setenv(db.ENV_VAR, demo_sqlite_url)
+    monkeypatch.setenv("DASHBOARD_REQUIRE_LOGIN", value)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert at.metric and any("开放演示模式" in w.value for w in at.sidebar.warning)
+
+
+def test_open_demo_cannot_import_or_change_users(app, monkeypatch):
+    data_page = app(page="data.py")
+    assert not data_page.exception
+    assert any("不能导入台账或修改用户" in i.value for i in data_page.info)
+    assert not data_page.get("file_uploader")
+    admin_page = app(page="admin.py")
+    assert any("不能导入台账或修改用户" in i.value for i in admin_page.info)
+    assert not admin_page.text_input and not admin_page.button
+    monkeypatch.setenv("DASHBOARD_OPEN_WRITES", "1")  # a local demo on one's own machine
+    assert app(page="data.py").get("file_uploader")
+    assert app(page="admin.py").text_input
+
+
+def test_open_mode_banner_is_in_the_main_area(app):
+    at = app()
+    assert any("开放演示模式" in w.value for w in at.main.warning)

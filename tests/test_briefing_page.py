@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import briefing as br
 from data_access import db, users
 from data_access.reference import PREFECTURES
-from tests.conftest import APP, ROOT
+from tests.conftest import APP, ROOT, token_claims
 from tests.test_access import AUTH
 
 SECTIONS = [
@@ -276,7 +276,7 @@ def staff(demo_sqlite_url, monkeypatch):
     )
     at = AppTest.from_file(APP, default_timeout=90)
     at.secrets["auth"] = AUTH
-    at.user = {"is_logged_in": True, "email": "staff@tianshui.example"}
+    at.user = token_claims("staff@tianshui.example")
     at.run()
     at.switch_page(PAGE).run()
     return at

@@ -33,6 +33,7 @@ def page_db(demo_sqlite_url, tmp_path, monkeypatch):
         src.backup(dst)
     url = f"sqlite:///{target}"
     monkeypatch.setenv(db.ENV_VAR, url)
+    monkeypatch.setenv("DASHBOARD_OPEN_WRITES", "1")  # a local demo that may import
     engine = db.make_engine(url)
     yield engine
     engine.dispose()

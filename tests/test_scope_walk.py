@@ -27,7 +27,7 @@ from data_access.models import (
 )
 from data_access.reference import BUDGET_YEAR, COUNTIES, PREFECTURES
 from data_access.scope import Scope
-from tests.conftest import APP, ROOT
+from tests.conftest import APP, ROOT, token_claims
 from tests.pagewalk import download_text, every_tab_text
 
 COUNTY_NAMES = {code: name for code, _p, name, _s in COUNTIES}
@@ -67,7 +67,7 @@ def walk(url: str, identity: str, tamper: dict[str, str]) -> tuple[str, list]:
             "client_secret": "x",
             "server_metadata_url": "http://127.0.0.1:9/.well-known/x",
         }
-        at.user = {"is_logged_in": True, "email": identity}
+        at.user = token_claims(identity)
         for key, value in tamper.items():
             at.query_params[key] = value
         at.switch_page(str(Path(ROOT / "pages" / page)))
