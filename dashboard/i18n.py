@@ -218,6 +218,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "Open demo mode cannot import ledgers or change users. Configure sign-in; for a local "
         "demo only, set DASHBOARD_OPEN_WRITES=1.",
     ),
+    "export_not_recorded": (
+        "未能把这次下载记入审计日志（{reason}），因此没有提供文件。请稍后重试或联系管理员。",
+        "The download could not be recorded in the audit log ({reason}), so no file was "
+        "delivered. Please retry later or contact the administrator.",
+    ),
     "setting_error": ("看板配置有误，已停止", "The dashboard is misconfigured and has stopped"),
     "sign_out": ("退出登录", "Sign out"),
     "signed_in_as": ("当前用户：{identity}", "Signed in as {identity}"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import tomllib
 import uuid
 from functools import lru_cache
@@ -14,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, NoSuchModuleError
 
 from data_access.models import Meta
 
@@ -60,14 +61,42 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _sqlite_file(engine_or_url) -> Path | None:
+    """The file of an embedded SQLite database given by path (not an in-memory or URI one)."""
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else engine_or_url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if url.query.get("uri") or url.database.startswith("file:"):
+        return None
+    return Path(url.database)
+
+
+def _never_create(path: Path):
+    """SQLite creates a missing file on connect; a database file that was removed must be
+    noticed, not silently replaced by an empty one. Only migrate() creates the file."""
+
+    def open_existing(_dialect, _record, cargs, cparams) -> None:
+        cargs[0] = path.absolute().as_uri() + "?mode=rw"
+        cparams["uri"] = True
+
+    def still_there(_dbapi_connection, _record, _proxy) -> None:
+        # A pooled connection to a removed file keeps writing to the unlinked inode: drop it,
+        # so the next connect fails with "unable to open database file".
+        if not path.exists():
+            raise DisconnectionError(f"SQLite file {path} is gone")
+
+    return open_existing, still_there
+
+
 def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise DatabaseUnavailable(f"数据库地址格式不正确：{url!r}") from exc
     kwargs: dict = {"pool_pre_ping": True}
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    sqlite_file = _sqlite_file(parsed)
+    if sqlite_file is not None:
+        sqlite_file.parent.mkdir(parents=True, exist_ok=True)
     if parsed.get_backend_name() == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": 5}
     try:
@@ -76,6 +105,10 @@ def make_engine(url: str) -> Engine:
         raise DatabaseUnavailable(f"不支持的数据库类型：{parsed.drivername}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    if sqlite_file is not None:
+        open_existing, still_there = _never_create(sqlite_file)
+        event.listen(engine, "do_connect", open_existing)
+        event.listen(engine, "checkout", still_there)
     return engine
 
 
@@ -91,10 +124,37 @@ def check(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except DBAPIError as exc:
+        path = _sqlite_file(engine)
+        if path is not None and not path.exists():
+            raise DatabaseUnavailable(
+                f"数据库文件 {path} 不存在（可能已被移走或删除）。请恢复该文件，"
+                "或运行 `python -m dashboard migrate` 新建一个空库。"
+            ) from exc
         raise DatabaseUnavailable(
             f"无法连接数据库 {describe(str(engine.url))}。请检查数据库服务是否运行、地址和账号是否正确。"
             f"（{type(exc.orig).__name__}）"
         ) from exc
+
+
+def fault_message(exc: BaseException) -> str:
+    """What went wrong with the database, in one Chinese phrase a viewer can act on: read-only,
+    busy, its file gone, the server lost, or the error's class name. Never the address."""
+    if isinstance(exc, DatabaseUnavailable):
+        return str(exc)
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).lower()
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or ""
+    if "readonly" in text or "read-only" in text or state == "25006":
+        return "数据库为只读，不能写入"
+    if "locked" in text or "busy" in text or state in ("55P03", "40P01"):
+        return "数据库正忙（可能有其他导入正在进行）"
+    if "unable to open database file" in text or "no such table" in text:
+        return "数据库文件不存在或已被移走"
+    if getattr(exc, "connection_invalidated", False) or any(
+        word in text for word in ("connection", "server closed", "terminating", "could not connect")
+    ):
+        return "与数据库的连接已断开"
+    return f"数据库出错（{type(orig).__name__}）"
 
 
 def _alembic_config(engine: Engine) -> Config:
@@ -105,7 +165,10 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest migration."""
+    """Create (an embedded SQLite file too) or upgrade the schema to the newest migration."""
+    path = _sqlite_file(engine)
+    if path is not None and not path.exists():
+        sqlite3.connect(path).close()
     check(engine)
     command.upgrade(_alembic_config(engine), "head")
 

@@ -39,7 +39,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from data_access import geography, idnumbers, tallies
-from data_access.db import bump_data_version, set_meta, sync_id_sequences
+from data_access.db import bump_data_version, fault_message, set_meta, sync_id_sequences
 from data_access.ingest.reader import (
     HEADER_SEARCH_ROWS,
     MAX_BYTES,
@@ -1967,9 +1967,7 @@ def run(
             )
         except OperationalError as exc:
             log.warning("import of %s failed: %r", file_name, exc)
-            outcome.refusal = (
-                "数据库暂时无法写入（可能正忙、只读或连接中断），未写入任何数据。请稍后重试。"
-            )
+            outcome.refusal = f"{fault_message(exc)}，未写入任何数据。请稍后重试或联系管理员。"
         except DBAPIError as exc:
             log.exception("import of %s failed", file_name)
             outcome.refusal = (

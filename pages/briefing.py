@@ -16,7 +16,7 @@ from dashboard import filters as sidebar
 from dashboard.data import query
 from dashboard.fmt import pct
 from dashboard.i18n import period_label, t
-from dashboard.layout import audit_export, header
+from dashboard.layout import download_button, header
 from dashboard.layout import chart as chart_with_text
 from data_access import queries
 
@@ -72,16 +72,15 @@ paragraphs = br.summary(b)
 # --- downloads and presentation mode: one click each from opening the page -------------------
 
 for kind in ("pptx", "docx", "xlsx", "txt"):
-    controls.download_button(
+    download_button(  # the audit log names the file: table, area, quarter
+        controls,
         t(FILES[kind].label, lang),
-        data=partial(briefing_files.make, b, kind),
+        partial(briefing_files.make, b, kind),
         file_name=b.file_name(kind),
         mime=FILES[kind].mime,
         key=f"br_download_{kind}",
         type="primary" if kind == "pptx" else "secondary",
         icon=":material/download:",
-        on_click=audit_export,  # the audit log names the file: table, area, quarter
-        args=(b.file_name(kind),),
     )
 controls.button(
     t("br_present", lang),

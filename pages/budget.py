@@ -15,7 +15,7 @@ from dashboard.exports import file_name, to_csv_bytes, to_xlsx_bytes
 from dashboard.filters import ALL, area_name
 from dashboard.fmt import pct, pp, wan_text
 from dashboard.i18n import period_label, t
-from dashboard.layout import audit_export, chart, header, money_columns
+from dashboard.layout import chart, download_button, header, money_columns
 from dashboard.rules import CONTACT_RULE, as_of, execution_rate, shortfall_fen, time_progress
 from data_access import budget, queries
 
@@ -302,25 +302,23 @@ def csv_file(make) -> bytes:
     return to_csv_bytes(make(), meta)
 
 
-downloads.download_button(
+download_button(
+    downloads,
     t("bud_download_xlsx", lang),
-    data=workbook,
+    workbook,
     file_name=xlsx_name,
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/download:",
-    on_click=audit_export,
-    args=(xlsx_name,),
     key="bud_xlsx",
 )
 for i, (title, make) in enumerate(export_sheets.items()):
     csv_name = file_name(t("bud_file", lang), [title, *name_parts], "csv")
-    downloads.download_button(
+    download_button(
+        downloads,
         f"{title} · CSV",
-        data=partial(csv_file, make),
+        partial(csv_file, make),
         file_name=csv_name,
         mime="text/csv",
-        on_click=audit_export,
-        args=(csv_name,),
         key=f"bud_csv_{i}",
         help=t("bud_download_csv", lang),
     )

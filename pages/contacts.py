@@ -11,7 +11,7 @@ from dashboard.data import query
 from dashboard.filters import area_name
 from dashboard.fmt import pct
 from dashboard.i18n import period_label, t
-from dashboard.layout import audit_export, chart, header
+from dashboard.layout import chart, download_button, header
 from dashboard.rules import CONTACT_RULE, RULE_PROBLEMS, as_of
 from data_access import contacts
 from data_access.models import CADRE_LEVELS
@@ -137,15 +137,14 @@ def list_tab() -> None:
         st.dataframe(table, hide_index=True, width="stretch")
         st.caption(t("ct_names_masked", lang))
         name = exports.file_name(t("ct_file_behind", lang), file_parts, "csv")
-        st.download_button(
+        download_button(
+            st,
             t("ct_download_csv", lang),
             partial(exports.to_csv_bytes, table, meta),  # made when clicked
             file_name=name,
             mime="text/csv",
             key="ct_download_behind",
             icon=":material/download:",
-            on_click=audit_export,
-            args=(name,),
         )
 
 
@@ -229,15 +228,14 @@ def coverage_tab() -> None:
         table = builder(rows, lang)
         st.dataframe(table, hide_index=True, width="stretch")
         name = exports.file_name(t(file_key, lang), file_parts, "csv")
-        st.download_button(
+        download_button(
+            st,
             t("ct_download_csv", lang),
             partial(exports.to_csv_bytes, table, meta),  # made when clicked
             file_name=name,
             mime="text/csv",
             key=f"download_{key}",
             icon=":material/download:",
-            on_click=audit_export,
-            args=(name,),
         )
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import data, import_view, viewer
 from dashboard.data import query
 from dashboard.i18n import t
-from dashboard.layout import header
+from dashboard.layout import download_button, header
 from data_access import importer, ledgers, users
 
 flt, lang = header("page_data")
@@ -121,7 +121,8 @@ else:
                     hide_index=True,
                     width="stretch",
                 )
-                st.download_button(
+                download_button(
+                    st,
                     t("imp_download_problems", lang),
                     partial(import_view.problems_xlsx, outcome, lang),
                     file_name=f"{ledger.title}问题清单.xlsx",
@@ -159,7 +160,8 @@ else:
     skipped = batches[batches["rows_rejected"] > 0]
     if not skipped.empty:
         batch_id = st.selectbox(t("imp_pick_batch", lang), list(skipped["id"]), key="imp_batch")
-        st.download_button(
+        download_button(
+            st,
             t("imp_batch_errors", lang),
             partial(
                 import_view.batch_errors_xlsx,

@@ -10,7 +10,7 @@ from dashboard import exports, maps, notes_view, viewer
 from dashboard.data import query
 from dashboard.filters import area_name
 from dashboard.i18n import period_label, t
-from dashboard.layout import audit_export, chart, header
+from dashboard.layout import chart, download_button, header
 from dashboard.rules import CONTACT_RULE, as_of
 from data_access import facilities
 
@@ -143,7 +143,8 @@ st.dataframe(listing, hide_index=True, width="stretch", placeholder="—")
 period = period_label(flt.period, lang)
 place = area_name(flt, lang)
 csv_name = exports.file_name(t("fac_file", lang), [flt.year, period, place], "csv")
-st.download_button(
+download_button(
+    st,
     t("fac_download", lang),
     partial(  # made when clicked
         exports.to_csv_bytes,
@@ -158,6 +159,4 @@ st.download_button(
     file_name=csv_name,
     mime="text/csv",
     icon=":material/download:",
-    on_click=audit_export,
-    args=(csv_name,),
 )

@@ -144,16 +144,6 @@ def test_accounts_and_scopes(empty_engine):
     assert len(changes) == 4 and set(changes["identity"]) == {"admin"}
 
 
-def test_downloads_are_audited(app, demo_sqlite_url):
-    at = app(page="maps.py")
-    button = at.download_button[0]
-    button.click().run()
-    assert not at.exception
-    log = users.audit_log(db.engine_for(demo_sqlite_url), action="export")
-    assert log.iloc[0]["identity"] == "演示模式"
-    assert log.iloc[0]["detail"].endswith(".csv") and "2024" in log.iloc[0]["detail"]
-
-
 def signed_in_with(engine_url: str, monkeypatch, claims: dict) -> AppTest:
     """The app as the sign-in with these ID-token claims would see it."""
     monkeypatch.setenv(db.ENV_VAR, engine_url)
