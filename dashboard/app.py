@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import a11y, filters, viewer
 from dashboard.data import engine
 from dashboard.i18n import t
-from data_access.db import DatabaseUnavailable, is_empty
+from data_access.db import database_url, describe, fault_message, is_empty, is_fault
 from data_access.settings import SettingError
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -39,42 +39,53 @@ def _account_box(who: viewer.Viewer) -> None:
     st.sidebar.button(t("sign_out", lang), on_click=viewer.sign_out, args=(who.identity,))
 
 
+def _database_down(exc: BaseException, lang: str) -> None:
+    """The database failed (down at start, lost mid-run, read-only, its file gone): one
+    sentence in the viewer's language, no address, no traceback; the details go to the log."""
+    log.warning("database %s unavailable: %r", describe(database_url()), exc.__cause__ or exc)
+    st.error(f"**{t('db_unavailable', lang)}**：{fault_message(exc)}")
+
+
 def main() -> None:
+    lang = filters.lang()
     try:
         db = engine()
-    except DatabaseUnavailable as exc:
-        st.error(f"**{t('db_unavailable', filters.lang())}**：{exc}")
+        if is_empty(db):
+            st.warning(t("db_empty", lang))
+            return
+        try:
+            who = viewer.resolve(lang)
+        except SettingError as exc:  # fail closed: a setting that cannot be read shows nothing
+            st.error(f"**{t('setting_error', lang)}**：{exc}")
+            return
+        pages = [
+            _page("overview.py", "page_overview", ":material/dashboard:", default=True),
+            _page("budget.py", "page_budget", ":material/account_balance:"),
+            _page("maps.py", "page_maps", ":material/map:"),
+            _page("contacts.py", "page_contacts", ":material/handshake:"),
+            _page("data.py", "page_data", ":material/upload_file:"),
+            _page("briefing.py", "page_briefing", ":material/co_present:"),
+            _page("accessibility.py", "page_a11y", ":material/accessibility_new:"),
+        ]
+        if who.is_admin:
+            pages.append(_page("admin.py", "page_admin", ":material/admin_panel_settings:"))
+        page = st.navigation(pages)
+        st.session_state["filters"] = filters.sidebar(who.scope)
+        _account_box(who)
+        st.sidebar.html(a11y.LANG_SCRIPT, unsafe_allow_javascript=True)
+    except Exception as exc:
+        if not is_fault(exc):
+            raise
+        _database_down(exc, lang)
         return
-    if is_empty(db):
-        st.warning(t("db_empty", filters.lang()))
-        return
-    try:
-        who = viewer.resolve(filters.lang())
-    except SettingError as exc:  # fail closed: a setting that cannot be read shows nothing
-        st.error(f"**{t('setting_error', filters.lang())}**：{exc}")
-        return
-    pages = [
-        _page("overview.py", "page_overview", ":material/dashboard:", default=True),
-        _page("budget.py", "page_budget", ":material/account_balance:"),
-        _page("maps.py", "page_maps", ":material/map:"),
-        _page("contacts.py", "page_contacts", ":material/handshake:"),
-        _page("data.py", "page_data", ":material/upload_file:"),
-        _page("briefing.py", "page_briefing", ":material/co_present:"),
-        _page("accessibility.py", "page_a11y", ":material/accessibility_new:"),
-    ]
-    if who.is_admin:
-        pages.append(_page("admin.py", "page_admin", ":material/admin_panel_settings:"))
-    page = st.navigation(pages)
-    st.session_state["filters"] = filters.sidebar(who.scope)
-    _account_box(who)
-    st.sidebar.html(a11y.LANG_SCRIPT, unsafe_allow_javascript=True)
     try:
         page.run()
-    except DatabaseUnavailable as exc:
-        st.error(f"**{t('db_unavailable', filters.lang())}**：{exc}")
-    except Exception:
-        log.exception("page %s failed", page.title)
-        st.error(t("error_page", filters.lang()))
+    except Exception as exc:
+        if is_fault(exc):
+            _database_down(exc, filters.lang())
+        else:
+            log.exception("page %s failed", page.title)
+            st.error(t("error_page", filters.lang()))
 
 
 main()

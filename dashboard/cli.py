@@ -72,6 +72,7 @@ def cmd_demo(args) -> int:
 
 def cmd_users(args) -> int:
     engine = _engine()
+    db.check(engine)  # a database that is down or gone: one sentence, not a traceback
     if args.action == "list":
         frame = users.list_accounts(engine)
         print(frame.to_string(index=False) if not frame.empty else "（尚无用户）")
@@ -351,4 +352,9 @@ def main(argv: list[str] | None = None) -> int:
         idnumbers.KeyProblem,
     ) as exc:
         print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if not db.is_fault(exc):
+            raise
+        print(f"错误：{db.fault_message(exc)}。", file=sys.stderr)
         return 2

@@ -130,10 +130,18 @@ def check(engine: Engine) -> None:
                 f"数据库文件 {path} 不存在（可能已被移走或删除）。请恢复该文件，"
                 "或运行 `python -m dashboard migrate` 新建一个空库。"
             ) from exc
+        # No address here: the page may be seen by anyone, signed in or not (the app logs it,
+        # the command line prints it first).
         raise DatabaseUnavailable(
-            f"无法连接数据库 {describe(str(engine.url))}。请检查数据库服务是否运行、地址和账号是否正确。"
-            f"（{type(exc.orig).__name__}）"
+            "无法连接数据库。请检查数据库服务是否运行、地址和账号是否正确"
+            f"（地址见服务日志或 `python -m dashboard migrate` 的输出；{type(exc.orig).__name__}）。"
         ) from exc
+
+
+def is_fault(exc: BaseException) -> bool:
+    """Whether an exception is the database failing (down, lost, read-only, busy, gone) rather
+    than a defect: callers outside the data layer tell them apart without SQLAlchemy."""
+    return isinstance(exc, DatabaseUnavailable | DBAPIError)
 
 
 def fault_message(exc: BaseException) -> str:

@@ -26,9 +26,10 @@ from collections.abc import Callable
 from functools import partial
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy.exc import DBAPIError
 
 from data_access import settings
-from data_access.db import set_meta
+from data_access.db import fault_message, set_meta
 from data_access.models import Meta, Recipient
 
 # Public on purpose, and labelled so: open demo mode hashes with it. A database holding real ID
@@ -103,8 +104,11 @@ def key_problem(engine: Engine) -> str | None:
         keys = chain()
     except (KeyProblem, settings.SettingError) as exc:
         return str(exc)
-    with engine.connect() as conn:
-        return _mismatch(conn, keys)
+    try:
+        with engine.connect() as conn:
+            return _mismatch(conn, keys)
+    except DBAPIError as exc:  # the database itself is the problem: say which
+        return f"{fault_message(exc)}，未写入任何数据。"
 
 
 def hasher(conn: Connection) -> Callable[[str], str]:
