@@ -93,7 +93,9 @@ class AppServer:
     def dashboard(cls, *, cwd: Path, db_url: str, log: Path, port: int = 0) -> AppServer:
         port = port or free_port()
         cmd = [sys.executable, "-m", "dashboard", "--port", str(port), "--address", "127.0.0.1"]
-        return cls(cmd, port=port, cwd=cwd, env=app_env(DASHBOARD_DB_URL=db_url), log=log)
+        # A local demo: the open dashboard may import (the import page shows its uploader).
+        env = app_env(DASHBOARD_DB_URL=db_url, DASHBOARD_OPEN_WRITES="1")
+        return cls(cmd, port=port, cwd=cwd, env=env, log=log)
 
     @classmethod
     def streamlit(cls, script: Path, *, log: Path) -> AppServer:
