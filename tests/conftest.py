@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -181,3 +182,37 @@ def token_claims(email: str, **claims) -> dict:
         "iat": int(time.time()),
         **claims,
     }
+
+
+@pytest.fixture
+def deferred(monkeypatch):
+    """The files the page offers, as Streamlit registers them: (file name, the callable that
+    makes the file when the browser fetches it). Nothing is made here."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    offered: list[tuple[str, object]] = []
+    original = MediaFileManager.add_deferred
+
+    def register(self, make, mimetype, coordinates, file_name=None, **kwargs):
+        offered.append((file_name, make))
+        return original(self, make, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", register)
+    return offered
+
+
+def fetch(make) -> tuple[bytes | None, BaseException | None]:
+    """What the server does when the browser asks for the file: call it in a worker thread,
+    outside the page's run (and without any click message)."""
+    result: dict = {}
+
+    def worker():
+        try:
+            result["data"] = make()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            result["error"] = exc
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join(60)
+    return result.get("data"), result.get("error")

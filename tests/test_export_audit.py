@@ -5,48 +5,14 @@ written (a read-only database) no file is delivered and the page says why, in Ch
 from __future__ import annotations
 
 import sqlite3
-import threading
 
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from data_access import db, users
-from tests.conftest import APP, ROOT
+from tests.conftest import APP, ROOT, fetch
 from tests.pagewalk import every_tab_text
 from tests.test_import_page import ledger_file, rows_with_one_bad, upload
-
-
-@pytest.fixture
-def deferred(monkeypatch):
-    """The files the page offers, as Streamlit registers them: (file name, the callable that
-    makes the file when the browser fetches it). Nothing is made here."""
-    offered: list[tuple[str, object]] = []
-    original = MediaFileManager.add_deferred
-
-    def register(self, make, mimetype, coordinates, file_name=None, **kwargs):
-        offered.append((file_name, make))
-        return original(self, make, mimetype, coordinates, file_name, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", register)
-    return offered
-
-
-def fetch(make) -> tuple[bytes | None, BaseException | None]:
-    """What the server does when the browser asks for the file: call it in a worker thread,
-    outside the page's run (and without any click message)."""
-    result: dict = {}
-
-    def worker():
-        try:
-            result["data"] = make()
-        except BaseException as exc:  # noqa: BLE001 - handed back to the test
-            result["error"] = exc
-
-    thread = threading.Thread(target=worker)
-    thread.start()
-    thread.join(60)
-    return result.get("data"), result.get("error")
 
 
 @pytest.fixture
@@ -55,6 +21,7 @@ def private_db(demo_sqlite_url, tmp_path, monkeypatch):
     target = tmp_path / "program.db"
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
+        dst.execute("DELETE FROM audit_log")  # only what these tests download
     monkeypatch.setenv(db.ENV_VAR, f"sqlite:///{target}")
     return target
 
