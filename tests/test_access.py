@@ -249,3 +249,12 @@ def test_open_demo_cannot_import_or_change_users(app, monkeypatch):
 def test_open_mode_banner_is_in_the_main_area(app):
     at = app()
     assert any("开放演示模式" in w.value for w in at.main.warning)
+
+
+def test_the_server_refuses_to_start_on_an_unreadable_setting(tmp_path):
+    from tests.test_cli_and_config import run_cli
+
+    result = run_cli("--port", "1", cwd=tmp_path, env={"DASHBOARD_REQUIRE_LOGIN": "ture"})
+    assert result.returncode == 2
+    assert "无法识别的设置 DASHBOARD_REQUIRE_LOGIN = 'ture'" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "var").exists()

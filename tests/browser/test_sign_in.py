@@ -2,10 +2,13 @@
 browser: a prefecture's staff member sees only their prefecture; an identity without a user row
 sees only the no-access page; signing out passes through the provider's end-session page."""
 
+import json
 import secrets
 import subprocess
 import sys
 import threading
+import urllib.parse
+import urllib.request
 import warnings
 
 import pytest
@@ -89,6 +92,7 @@ def signed_app(tmp_path_factory, demo_db_template, provider, browser):
     )
     assert added.returncode == 0, added.stderr
     server = AppServer.dashboard(cwd=workdir, db_url=db_url, log=workdir / "app.log", port=port)
+    server.workdir, server.db_url = workdir, db_url
     try:
         yield server.wait_healthy()
     finally:
@@ -143,3 +147,67 @@ def test_identity_without_a_user_row_sees_only_no_access(signed_app, provider, o
     assert page.locator(DATA_ELEMENTS).count() == 0
     assert page.get_by_role("button", name="退出登录").is_visible()
     assert watch.problems() == []
+
+
+ADMIN = "admin@gansu.example"
+
+
+def provider_user(provider, sub: str, **claims) -> None:
+    """Tell the mock provider which claims the ID token of `sub` carries."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{provider.server_port}/users/{urllib.parse.quote(sub)}",
+        data=json.dumps(claims).encode(),
+        method="PUT",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 204
+
+
+def add_user(app: AppServer, identity: str, *role: str) -> None:
+    added = subprocess.run(
+        [sys.executable, "-m", "dashboard", "users", "add", identity, "--role", *role],
+        cwd=app.workdir,
+        env=app_env(DASHBOARD_DB_URL=app.db_url),
+        capture_output=True,
+        text=True,
+    )
+    assert added.returncode == 0, added.stderr
+
+
+def test_an_unverified_email_of_an_administrator_gets_no_access(signed_app, provider, open_context):
+    add_user(signed_app, ADMIN, "admin")
+    provider_user(provider, "intruder-01", email=ADMIN, email_verified=False)
+    context, watch = open_context(signed_app, provider, tolerated=PROVIDER_CSS)
+    page = context.new_page()
+    sign_in(page, signed_app, provider, "intruder-01")
+    assert page.get_by_role("heading", name="无访问权限").is_visible()
+    assert "intruder-01" in page.locator("[data-testid='stAlertContentError']").inner_text()
+    assert page.locator(NAV_LINKS).count() == 0 and page.locator(DATA_ELEMENTS).count() == 0
+    assert watch.problems() == []
+
+
+def test_a_cookie_saved_before_signing_out_no_longer_signs_in(
+    signed_app, provider, open_context, browser
+):
+    context, watch = open_context(signed_app, provider, tolerated=PROVIDER_CSS)
+    page = context.new_page()
+    sign_in(page, signed_app, provider, STAFF)
+    assert options(page, "市州") == ["天水市"]
+    saved = context.storage_state()  # what someone copies off the machine
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url(f"http://127.0.0.1:{provider.server_port}/**")
+    page.get_by_role("button", name="End session").click()
+    page.wait_for_url(f"{signed_app.url}**")
+    wait_settled(page)
+
+    replay, replay_watch = open_context(
+        signed_app, provider, tolerated=PROVIDER_CSS, storage_state=saved
+    )
+    again = replay.new_page()
+    assert load(again, signed_app.url) == []
+    assert again.get_by_role("button", name="登录").is_visible()
+    assert "退出后失效" in again.locator("[data-testid='stAlertContentWarning']").inner_text()
+    assert again.locator(DATA_ELEMENTS).count() == 0
+    assert STAFF not in again.locator("[data-testid='stApp']").inner_text()
+    assert watch.problems() == [] and replay_watch.problems() == []
