@@ -11,8 +11,8 @@ Without a configured key, an open demo database is keyed with the labelled demo 
 that requires sign-in refuses to migrate until the key is configured (its hashes would
 otherwise stay recoverable).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -21,8 +21,8 @@ from alembic import op
 
 from data_access import idnumbers
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
