@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import io
+import sqlite3
 
 from sqlalchemy import select, text
 
@@ -126,6 +127,7 @@ def test_migration_keys_the_hashes_already_stored(tmp_path, monkeypatch):
     values no longer give the numbers back, and duplicates are still found."""
     from alembic import command
 
+    sqlite3.connect(tmp_path / "old.db").close()
     engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     command.upgrade(db._alembic_config(engine), "0006")
     with engine.begin() as conn:
