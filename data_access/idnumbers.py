@@ -12,7 +12,7 @@ with the keys of `settings.id_keys()` (kept outside the database: the environmen
 the new key (`python -m dashboard rekey`), so neither the numbers nor the old key are needed;
 the old keys stay configured as `id_key_previous` to compute the chain for new numbers, but
 without the newest key they recover nothing from the database. Building the chain on the plain
-SHA-256 is also how the databases that held only that were migrated (migration 0008).
+SHA-256 is also how the databases that held only that were migrated (migration 0009).
 
 The meta row `id_key_check` holds a fingerprint of the chain the stored values were made with;
 a different key is refused instead of silently letting duplicates through.

@@ -99,6 +99,7 @@ def hostile_url(demo_sqlite_url, tmp_path_factory):
 
 def test_no_download_runs_a_formula(hostile_url, monkeypatch, downloads):
     monkeypatch.setenv(db.ENV_VAR, hostile_url)
+    monkeypatch.setenv("DASHBOARD_OPEN_WRITES", "1")  # the data page offers its uploader
     for page in PAGES:
         at = AppTest.from_file(APP, default_timeout=120)
         at.switch_page(str(ROOT / "pages" / page)).run()

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from data_access import db, importer, ledgers, users
 from data_access.models import Disbursement, Facility, ImportBatch
 from data_access.scope import Scope
-from tests.conftest import ROOT
+from tests.conftest import ROOT, token_claims
 from tests.pagewalk import rendered_texts
 
 PAGE = "data.py"
@@ -169,7 +169,7 @@ def signed_in_page(identity: str):
         "client_secret": "x",
         "server_metadata_url": "http://127.0.0.1:9/.well-known/x",
     }
-    at.user = {"is_logged_in": True, "email": identity}
+    at.user = token_claims(identity)
     at.switch_page(str(ROOT / "pages" / PAGE)).run()
     assert not at.exception
     return at

@@ -20,7 +20,7 @@ from dashboard import docx_export, pptx_export
 from data_access import db, notes, users
 from data_access.models import County, Recipient
 from data_access.scope import PROVINCE, Filters, Scope
-from tests.conftest import APP, ROOT
+from tests.conftest import APP, ROOT, token_claims
 from tests.test_access import AUTH
 from tests.test_briefing import make
 
@@ -251,7 +251,7 @@ def page_as(url: str, monkeypatch, identity: str) -> AppTest:
     monkeypatch.setenv(db.ENV_VAR, url)
     at = AppTest.from_file(APP, default_timeout=90)
     at.secrets["auth"] = AUTH
-    at.user = {"is_logged_in": True, "email": identity}
+    at.user = token_claims(identity)
     at.run()
     at.switch_page(PAGE).run()
     assert not at.exception

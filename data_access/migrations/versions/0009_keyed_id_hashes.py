@@ -11,8 +11,8 @@ Without a configured key, an open demo database is keyed with the labelled demo 
 that requires sign-in refuses to migrate until the key is configured (its hashes would
 otherwise stay recoverable).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -21,8 +21,8 @@ from alembic import op
 
 from data_access import idnumbers
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
