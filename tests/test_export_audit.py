@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from data_access import db, users
@@ -23,7 +24,10 @@ def private_db(demo_sqlite_url, tmp_path, monkeypatch):
         src.backup(dst)
         dst.execute("DELETE FROM audit_log")  # only what these tests download
     monkeypatch.setenv(db.ENV_VAR, f"sqlite:///{target}")
-    return target
+    yield target
+    # Cached results are keyed by the data version, not the database: leave none behind for
+    # the next test's database (this one imported, so its version is new).
+    st.cache_data.clear()
 
 
 def open_page(page: str, every_tab: bool = False) -> AppTest:
