@@ -3,11 +3,11 @@ downloads that are audited where the file is made."""
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import logging
 import threading
 from collections.abc import Callable
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import chart_text, viewer
@@ -61,12 +61,6 @@ def money_columns(lang: str) -> dict:
         t("progress", lang): share,
         t("indicators", lang): st.column_config.TextColumn(width="large"),
     }
-
-
-def audit_export(file_name: str) -> None:
-    """on_click of every download of program data: who took which file (its name says the
-    table, area and period; never personal data)."""
-    users.audit(engine(), viewer.identity(), "export", file_name)
 
 
 def chart(fig: go.Figure, lang: str, title: str = "", **options) -> None:

@@ -16,8 +16,8 @@ from dashboard import filters as sidebar
 from dashboard.data import query
 from dashboard.fmt import pct
 from dashboard.i18n import period_label, t
-from dashboard.layout import download_button, header
 from dashboard.layout import chart as chart_with_text
+from dashboard.layout import download_button, header
 from data_access import queries
 
 PAGES = ("cover", *br.SECTIONS)  # what presentation mode steps through
