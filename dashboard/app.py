@@ -64,6 +64,8 @@ def main() -> None:
             _page("maps.py", "page_maps", ":material/map:"),
             _page("contacts.py", "page_contacts", ":material/handshake:"),
             _page("data.py", "page_data", ":material/upload_file:"),
+            _page("reporting.py", "page_reporting", ":material/event_available:"),
+            _page("quality.py", "page_quality", ":material/rule:"),
             _page("briefing.py", "page_briefing", ":material/co_present:"),
             _page("accessibility.py", "page_a11y", ":material/accessibility_new:"),
         ]

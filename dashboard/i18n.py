@@ -461,6 +461,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "imp_status": ("结果", "Result"),
     "imp_status_committed": ("全部导入", "all rows"),
     "imp_status_partial": ("只导入有效行", "valid rows only"),
+    "imp_status_demo": ("演示数据", "demo data"),
     "imp_format": ("文件格式", "Format"),
     "imp_result": ("结果", "Result"),
     "imp_item": ("项目", "Item"),
@@ -810,6 +811,75 @@ LABELS: dict[str, tuple[str, str]] = {
     "br_demo_short": (
         "演示数据：除通知中的省级预算和目标外，均为示意数据。",
         "Demo data: illustrative except the notice's province budget and targets.",
+    ),
+    # 报送情况
+    "page_reporting": ("报送情况", "Reporting"),
+    "rep_status_on_time": ("按时", "On time"),
+    "rep_status_late": ("迟报 {days} 天", "{days} days late"),
+    "rep_status_missing": ("未报", "Missing"),
+    "rep_status_pending": ("未到期", "Not yet due"),
+    "rep_nil_suffix": ("（零报告）", " (nil return)"),
+    "rep_current_month": ("本期（{month}，{due} 截止）", "This round ({month}, due {due})"),
+    "rep_received_now": ("本期已报", "Received this round"),
+    "rep_reporting_rate": ("报送率", "Reporting rate"),
+    "rep_on_time_rate": ("报送及时率", "On-time rate"),
+    "rep_rates_help": (
+        "已报送（含零报告）÷ 已到期应报台账数；及时 = 截止日（次月{day}日）前报送。未到期的月份不计入。",
+        "Received (nil returns included) ÷ ledgers due; on time = by the due date (day {day} "
+        "of the following month). Months not yet due are not counted.",
+    ),
+    "rep_completeness": (
+        "数据完整度 {complete}/{total} {level}",
+        "Data complete: {complete}/{total} {level}",
+    ),
+    "rep_completeness_label": ("数据完整度", "Data completeness"),
+    "rep_level_prefecture": ("市州", "prefectures"),
+    "rep_level_county": ("县区", "counties"),
+    "rep_still_missing": ("仍未报送（{month}）", "Still missing ({month})"),
+    "rep_none_missing": (
+        "本期应报台账均已报送。",
+        "Every ledger due this round has been received.",
+    ),
+    "rep_ledger": ("台账", "Ledger"),
+    "rep_due": ("截止日", "Due"),
+    "rep_status": ("状态", "Status"),
+    "rep_received_on": ("报送日期", "Received on"),
+    "rep_sender": ("报送人", "Sent by"),
+    "rep_batch": ("批次 / 零报告", "Batch / nil return"),
+    "rep_batch_n": ("批次 {n}", "Batch {n}"),
+    "rep_nil_n": ("零报告 {n}", "Nil return {n}"),
+    "rep_rates_by_month": ("各{level}逐月报送及时率", "On-time rate by month and {level}"),
+    "rep_overall": ("全年至今", "Year to date"),
+    "rep_calendar": ("报送日历（县区 × 月份 × 台账）", "Calendar (county × month × ledger)"),
+    "rep_calendar_help": (
+        "每格为该月台账的报送情况：按时、迟报天数、未报、未到期；零报告另注。",
+        "Each cell: on time, days late, missing or not yet due; nil returns are marked.",
+    ),
+    "rep_nil_title": ("申报零报告", "Declare a nil return"),
+    "rep_nil_help": (
+        "当月确无此类数据时申报零报告，视为已报送；申报记入审计日志，不能撤回。",
+        "Declare that there is nothing to report for a month and ledger; it counts as received, "
+        "is written to the audit log and cannot be withdrawn.",
+    ),
+    "rep_month": ("月份", "Month"),
+    "rep_note": ("说明", "Note"),
+    "rep_nil_submit": ("申报零报告", "Declare nil return"),
+    "rep_nil_saved": ("零报告已记录。", "The nil return is recorded."),
+    "rep_nil_exists": (
+        "该县区此月此台账已申报过零报告。",
+        "A nil return is already recorded for it.",
+    ),
+    "rep_nil_out_of_scope": (
+        "只能为本人管辖范围内的县区申报。",
+        "You may declare only for your own area.",
+    ),
+    "rep_nil_bad_ledger": ("此台账不按月报送。", "This ledger is not reported monthly."),
+    "rep_nil_list": ("已申报的零报告", "Nil returns declared"),
+    "rep_nil_at": ("申报时间", "Declared at"),
+    "rep_nothing_due": ("所选年度尚无到期的台账。", "Nothing is due yet in the chosen year."),
+    "rep_settings_problem": (
+        "报送设置有误，已用默认值：{problem}",
+        "Reporting setting ignored: {problem}",
     ),
 }
 

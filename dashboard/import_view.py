@@ -28,7 +28,11 @@ ACTION_KEYS = {
     "removed": "imp_removed",
 }
 SHOWN_ACTIONS = 5_000  # lines of the what-would-happen list on the page
-STATUS_KEYS = {"committed": "imp_status_committed", "partial": "imp_status_partial"}
+STATUS_KEYS = {
+    "committed": "imp_status_committed",
+    "partial": "imp_status_partial",
+    "demo": "imp_status_demo",
+}
 
 
 def ledger_title(name: str, lang: str = "zh") -> str:

@@ -3,6 +3,15 @@
 The source's figures (budget lines, province targets) are used exactly. Everything the source
 does not give (how money and targets split over areas, disbursements, facilities, cadres,
 recipients, contacts, indicator values) is illustrative, and is marked so in the data.
+
+报送情况 (the reporting calendar) in the demo: every county sends its monthly ledgers of
+disbursements, contacts and indicator values as import batches (status "demo"), most of them
+in the four days before the due day (the 5th of the following month). Six counties are
+chronically late (about two months in three, by 1–10 days); about 4 % of other ledgers are
+1–3 days late; three counties never sent December's ledgers and a few other ledgers are
+missing (about 0.2 % of other ledgers too); a few counties sent January's and February's contact records in one batch in early
+March (January late, February on time); four county-months have a nil return (零报告) for
+indicator values instead of a batch.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 from data_access import geography, idnumbers, tallies
 from data_access.db import bump_data_version, set_meta, sync_id_sequences
 from data_access.models import (
+    BatchCoverage,
     BudgetAllocation,
     BudgetLine,
     Cadre,
@@ -34,6 +44,7 @@ from data_access.models import (
     IndicatorTarget,
     IndicatorValue,
     Measure,
+    NilReturn,
     Pairing,
     PairingFact,
     PairingTally,
@@ -81,9 +92,14 @@ PROGRAM_TABLES = [
     Disbursement,
     BudgetAllocation,
     BudgetLine,
+    NilReturn,
+    BatchCoverage,
     ImportError_,
     ImportBatch,
 ]
+
+
+DEMO_BATCH = "demo"  # the status of the import batches the demo's reporting calendar is made of
 
 
 class DemoRefused(RuntimeError):
@@ -230,7 +246,9 @@ def generate(
     rng = random.Random(SEED)
     counts: dict[str, int] = {}
     with engine.begin() as conn:
-        imported = conn.execute(select(func.count()).select_from(ImportBatch)).scalar_one()
+        imported = conn.execute(
+            select(func.count()).select_from(ImportBatch).where(ImportBatch.status != DEMO_BATCH)
+        ).scalar_one()
         if imported and not force:
             raise DemoRefused(
                 f"数据库中已有 {imported} 批导入的台账数据，生成演示数据会覆盖它们。"
@@ -249,6 +267,7 @@ def generate(
         progress(0.2, "爱心屋与日间照料中心…")
         counts.update(_facilities(conn, rng, weights))
         counts.update(_people(conn, rng, weights, size, progress))
+        counts.update(_reporting(conn))
         progress(0.98, "联系记录汇总…")
         tallies.rebuild(conn)
         sync_id_sequences(conn)
@@ -694,3 +713,105 @@ def _spread_date(rng: random.Random, first: dt.date, j: int, n: int) -> dt.date:
     span = (end - first).days + 1
     lo, hi = span * j // n, max(span * (j + 1) // n - 1, span * j // n)
     return first + dt.timedelta(days=rng.randint(lo, hi))
+
+
+# --- the reporting calendar ---------------------------------------------------------------------
+
+REPORTED_LEDGERS = {
+    "disbursements": "预算支出",
+    "contacts": "联系记录",
+    "indicator_values": "指标完成值",
+}
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def _due(year: int, month: int) -> dt.date:
+    return dt.date(year + 1, 1, 5) if month == 12 else dt.date(year, month + 1, 5)
+
+
+def _reporting(conn: Connection) -> dict[str, int]:
+    """Import batches covering each county-month (see the module docstring). Its own random
+    stream, so that the program data do not depend on it."""
+    rng = random.Random(SEED + 16)
+    counties = [code for code, _p, _n, _s in COUNTIES]
+    late = set(rng.sample(counties, 6))
+    silent = set(rng.sample([c for c in counties if c not in late], 3))
+    merged = set(rng.sample([c for c in counties if c not in late | silent], 3))
+    nils = {
+        (c, m) for c, m in zip(rng.sample(counties, 4), rng.sample(range(1, 12), 4), strict=True)
+    }
+    year = BUDGET_YEAR
+    batches, coverage, nil_rows = [], [], []
+
+    def send(county: str, ledger: str, months: list[int], day: dt.date) -> None:
+        at = dt.datetime.combine(day, dt.time(rng.randint(9, 17), rng.randint(0, 59)), CHINA)
+        rows = [rng.randint(20, 400) for _ in months]
+        span = "、".join(f"{m}月" for m in months)
+        batch_id = len(batches)  # the batch's place in the list, until it has its id
+        batches.append(
+            {
+                "ledger": ledger,
+                "file_name": f"{year}年{span}{REPORTED_LEDGERS[ledger]}.xlsx",
+                "sha256": hashlib.sha256(f"{county}{ledger}{months}".encode()).hexdigest(),
+                "rows_total": sum(rows),
+                "rows_added": sum(rows),
+                "rows_changed": 0,
+                "rows_rejected": 0,
+                "imported_by": f"{county}@cdpf.gansu.gov.cn",
+                "imported_at": at.astimezone(dt.UTC),
+                "status": DEMO_BATCH,
+            }
+        )
+        for month, n in zip(months, rows, strict=True):
+            coverage.append(
+                {
+                    "batch_id": batch_id,
+                    "county_code": county,
+                    "month": dt.date(year, month, 1),
+                    "rows": n,
+                }
+            )
+
+    for county in counties:
+        for ledger in REPORTED_LEDGERS:
+            for month in range(1, 13):
+                due = _due(year, month)
+                if county in merged and ledger == "contacts" and month in (1, 2):
+                    if month == 2:
+                        send(county, ledger, [1, 2], dt.date(year, 3, rng.randint(1, 4)))
+                    continue
+                if ledger == "indicator_values" and (county, month) in nils:
+                    at = dt.datetime.combine(due - dt.timedelta(days=2), dt.time(10), CHINA)
+                    nil_rows.append(
+                        {
+                            "county_code": county,
+                            "month": dt.date(year, month, 1),
+                            "ledger": ledger,
+                            "declared_by": f"{county}@cdpf.gansu.gov.cn",
+                            "declared_at": at.astimezone(dt.UTC),
+                            "note": "当月无新增完成值",
+                        }
+                    )
+                    continue
+                if (county in silent and month == 12) or rng.random() < 0.002:
+                    continue
+                if county in late and rng.random() < 0.65:
+                    day = due + dt.timedelta(days=rng.randint(1, 10))
+                elif rng.random() < 0.04:
+                    day = due + dt.timedelta(days=rng.randint(1, 3))
+                else:
+                    day = due - dt.timedelta(days=rng.randint(0, 4))
+                send(county, ledger, [month], day)
+    ids = (
+        conn.execute(
+            insert(ImportBatch).returning(ImportBatch.id, sort_by_parameter_order=True), batches
+        )
+        .scalars()
+        .all()
+    )
+    for row in coverage:
+        row["batch_id"] = ids[row["batch_id"]]
+    for chunk in _chunks(coverage):
+        conn.execute(insert(BatchCoverage), chunk)
+    conn.execute(insert(NilReturn), nil_rows)
+    return {"import_batches": len(batches), "nil_returns": len(nil_rows)}

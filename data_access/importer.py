@@ -54,6 +54,7 @@ from data_access.ingest.reader import (
 from data_access.ingest.reader import read as read_file
 from data_access.ledgers import CHOICE_ALIASES, EXAMPLE_MARK, LEDGERS, Column, Ledger
 from data_access.models import (
+    BatchCoverage,
     BudgetAllocation,
     BudgetLine,
     Cadre,
@@ -1877,6 +1878,27 @@ def _write_rows(
             conn.execute(stmt, list(chunk))
     if ledger.name == "facilities":
         _status_changes(conn, adds + changes)
+    _coverage(conn, ledger, plan, batch_id)
+
+
+def _coverage(conn: Connection, ledger: Ledger, plan: _Plan, batch_id: int) -> None:
+    """Record the county-months the batch's rows fall in (all rows the file brought in,
+    unchanged ones too: the county sent them), so that 报送情况 knows what was received."""
+    if not ledger.dated:
+        return
+    months: dict[tuple[str, dt.date], int] = defaultdict(int)
+    for rec in plan.recs:
+        day, county = rec.values.get(ledger.dated), rec.values.get("county_code")
+        if rec.action != "rejected" and day is not None and county:
+            months[(county, day.replace(day=1))] += 1
+    if months:
+        conn.execute(
+            insert(BatchCoverage),
+            [
+                {"batch_id": batch_id, "county_code": c, "month": m, "rows": n}
+                for (c, m), n in sorted(months.items())
+            ],
+        )
 
 
 def _status_changes(conn: Connection, recs: list[_Rec]) -> None:

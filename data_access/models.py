@@ -386,6 +386,34 @@ class ImportBatch(Base):
     county_code: Mapped[str | None] = mapped_column(String(6))
 
 
+class BatchCoverage(Base):
+    """The county-months an import batch brought in (from the dated column of its rows): what
+    makes a ledger "received" for the 报送情况 calendar. Written with the batch."""
+
+    __tablename__ = "batch_coverage"
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    county_code: Mapped[str] = mapped_column(ForeignKey("counties.code"), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # the month's first day
+    rows: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (Index("ix_batch_coverage_county_month", "county_code", "month"),)
+
+
+class NilReturn(Base):
+    """A county's declaration that it has nothing to report in a ledger for a month (零报告)."""
+
+    __tablename__ = "nil_returns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    county_code: Mapped[str] = mapped_column(ForeignKey("counties.code"))
+    month: Mapped[dt.date] = mapped_column(Date)  # the month's first day
+    ledger: Mapped[str] = mapped_column(String(30))
+    declared_by: Mapped[str] = mapped_column(String(120))
+    declared_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(String(200))
+    __table_args__ = (UniqueConstraint("county_code", "month", "ledger"),)
+
+
 class ImportError_(Base):
     __tablename__ = "import_errors"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
