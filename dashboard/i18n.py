@@ -881,6 +881,111 @@ LABELS: dict[str, tuple[str, str]] = {
         "报送设置有误，已用默认值：{problem}",
         "Reporting setting ignored: {problem}",
     ),
+    # 数据质量
+    "page_quality": ("数据质量", "Data quality"),
+    "dq_contact_before_pairing": (
+        "联系日期早于结对开始日期",
+        "Contact dated before the pairing started",
+    ),
+    "dq_contact_after_pairing": (
+        "联系日期晚于结对结束日期",
+        "Contact dated after the pairing ended",
+    ),
+    "dq_contact_future": (
+        "联系日期晚于录入（导入）日期或今天",
+        "Contact dated after the day it was imported, or after today",
+    ),
+    "dq_contact_repeated": (
+        "同一联系记录重复录入（同一结对、同一天、同一方式）",
+        "The same contact entered twice (one pairing, day and channel)",
+    ),
+    "dq_contacts_bunched": (
+        "干部全年联系记录的 {share}% 以上集中在各季度最后 {days} 天（至少 {min} 条才判断）",
+        "At least {share}% of a cadre's contacts of the year fall in the last {days} days of "
+        "quarters (judged from {min} contacts)",
+    ),
+    "dq_visits_too_many": (
+        "干部一天入户探视超过 {n} 次",
+        "A cadre recorded more than {n} home visits in one day",
+    ),
+    "dq_visits_far_apart": (
+        "干部同一天在相距 {km} 公里以上的县区入户",
+        "A cadre recorded home visits on one day in counties {km} km or more apart",
+    ),
+    "dq_notes_copied": (
+        "同一县区 {n} 条以上联系记录的说明文字完全相同（{length} 字以上）",
+        "The same note ({length}+ characters) on {n} or more contacts of a county",
+    ),
+    "dq_paid_over_plan": (
+        "县区某科目累计支出超过计划",
+        "Payments of a budget line in a county above its plan",
+    ),
+    "dq_month_outlier": (
+        "县区月支出额明显偏离本地区历史（修正 Z 分数绝对值 > {z}）",
+        "A county's month of payments far from its own history (|modified z-score| > {z})",
+    ),
+    "dq_facility_no_opening": (
+        "设施运营中但没有开业日期",
+        "Facility operating without an opening date",
+    ),
+    "dq_facility_outside_county": (
+        "设施坐标不在所属县区范围内",
+        "Facility coordinates outside its county",
+    ),
+    "dq_pairing_far": (
+        "市县干部结对对象距工作地 {km} 公里以上（就近就便）",
+        "A prefecture or county cadre paired {km} km or more from where they work",
+    ),
+    "dq_cadre_overloaded": (
+        "干部结对超过 {n} 人",
+        "A cadre with more than {n} pairings",
+    ),
+    "dq_severity_high": ("高", "High"),
+    "dq_severity_medium": ("中", "Medium"),
+    "dq_severity_low": ("低", "Low"),
+    "dq_rule": ("规则", "Rule"),
+    "dq_rule_id": ("规则编号", "Rule id"),
+    "dq_severity": ("严重程度", "Severity"),
+    "dq_findings": ("发现", "Findings"),
+    "dq_open": ("未核实", "Not checked"),
+    "dq_checked": ("已核实", "Checked"),
+    "dq_total": ("合计", "Total"),
+    "dq_rules_title": ("规则与发现数", "Rules and findings"),
+    "dq_by_area": (
+        "各{level}发现数（未核实最多的在前）",
+        "Findings by {level} (most unchecked first)",
+    ),
+    "dq_trend": ("逐月发现数", "Findings by month"),
+    "dq_drill": ("明细（姓名已脱敏）", "Records (names masked)"),
+    "dq_pick_rule": ("查看规则", "Rule to inspect"),
+    "dq_subject": ("对象", "Subject"),
+    "dq_value": ("数值", "Value"),
+    "dq_day": ("日期", "Date"),
+    "dq_review": ("核实说明", "Check note"),
+    "dq_reviewed_by": ("核实人", "Checked by"),
+    "dq_notes_subject": ("{cadres} 名干部使用", "used by {cadres} cadres"),
+    "dq_mark_title": ("标记为已核实", "Mark as checked"),
+    "dq_mark_help": (
+        "核实后写明情况（如：补录、确有其事）；标记记入审计日志，重新导入后仍保留。",
+        "Say what you found (e.g. entered late, confirmed); the mark is audited and kept "
+        "across re-imports.",
+    ),
+    "dq_mark_pick": ("发现", "Finding"),
+    "dq_mark_submit": ("标记为已核实", "Mark as checked"),
+    "dq_mark_saved": ("已标记为已核实。", "Marked as checked."),
+    "dq_mark_exists": ("此发现已被核实过。", "This finding is already checked."),
+    "dq_mark_out_of_scope": (
+        "只能核实本人管辖范围内的发现。",
+        "You may check findings of your own area only.",
+    ),
+    "dq_mark_needs_note": ("请写明核实情况。", "Please say what you found."),
+    "dq_mark_unknown": ("未知的规则。", "Unknown rule."),
+    "dq_none": ("所选范围内没有发现。", "No findings in the chosen area."),
+    "dq_settings_problem": (
+        "数据质量设置有误，已用默认值：{problem}",
+        "Quality setting ignored: {problem}",
+    ),
+    "dq_briefing": ("数据质量", "Data quality"),
 }
 
 

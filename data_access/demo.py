@@ -12,6 +12,17 @@ chronically late (about two months in three, by 1–10 days); about 4 % of other
 missing (about 0.2 % of other ledgers too); a few counties sent January's and February's contact records in one batch in early
 March (January late, February on time); four county-months have a nil return (零报告) for
 indicator values instead of a batch.
+
+数据质量 problems planted in the demo (its own random stream, after everything else), so that
+every rule of data_access.quality finds something: six cadres whose contacts were moved into
+the last week of each quarter (bunched); five contacts entered twice; three contacts dated
+before their pairing started and three pairings ended before their last contact; three contacts
+dated after the day their batch was imported; two cadres with five home visits in one day; two
+cadres with a second pairing far away (another prefecture) and home visits to both on one day;
+the same note text copied on 15 contacts in one county and on 12 in another; two county budget
+lines paid above plan; two operating facilities without an opening date and one whose
+coordinates lie in a neighbouring county. The month totals of payments vary enough that the
+outlier rule finds some months, and a few cadres have more pairings than one person can serve.
 """
 
 from __future__ import annotations
@@ -23,7 +34,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select
 
 from data_access import geography, idnumbers, tallies
 from data_access.db import bump_data_version, set_meta, sync_id_sequences
@@ -268,6 +279,7 @@ def generate(
         counts.update(_facilities(conn, rng, weights))
         counts.update(_people(conn, rng, weights, size, progress))
         counts.update(_reporting(conn))
+        _plant_problems(conn)
         progress(0.98, "联系记录汇总…")
         tallies.rebuild(conn)
         sync_id_sequences(conn)
@@ -815,3 +827,182 @@ def _reporting(conn: Connection) -> dict[str, int]:
         conn.execute(insert(BatchCoverage), chunk)
     conn.execute(insert(NilReturn), nil_rows)
     return {"import_batches": len(batches), "nil_returns": len(nil_rows)}
+
+
+# --- data-quality problems ----------------------------------------------------------------------
+
+
+def _plant_problems(conn: Connection) -> None:
+    """Plant the problems the module docstring lists (before the tallies are rebuilt)."""
+    rng = random.Random(SEED + 17)
+    year = BUDGET_YEAR
+    people = conn.execute(
+        select(Pairing.id, Pairing.cadre_id, Pairing.started_on, Recipient.county_code)
+        .join(Recipient, Recipient.id == Pairing.recipient_id)
+        .order_by(Pairing.id)
+    ).all()
+    county_of = {p.id: p.county_code for p in people}
+    by_cadre: dict[int, list] = {}
+    for p in people:
+        by_cadre.setdefault(p.cadre_id, []).append(p)
+    contacts = conn.execute(
+        select(Contact.id, Contact.pairing_id, Contact.contacted_on, Contact.channel).order_by(
+            Contact.id
+        )
+    ).all()
+    per_pairing: dict[int, list] = {}
+    for c in contacts:
+        per_pairing.setdefault(c.pairing_id, []).append(c)
+    cadre_contacts = {
+        cadre: [c for p in ps for c in per_pairing.get(p.id, [])] for cadre, ps in by_cadre.items()
+    }
+    cadres = sorted(by_cadre)
+    used: set[int] = set()
+
+    def pick(candidates: list[int], n: int) -> list[int]:
+        chosen = rng.sample(sorted(set(candidates) - used), n)
+        used.update(chosen)
+        return chosen
+
+    def add(pairing: int, day: dt.date, channel: str, note: str | None = None, batch=None):
+        conn.execute(
+            insert(Contact).values(
+                pairing_id=pairing,
+                contacted_on=day,
+                channel=channel,
+                county_code=county_of[pairing],
+                note=note,
+                batch_id=batch,
+            )
+        )
+
+    # Bunched: every contact of six cadres moved into the last week of its quarter.
+    for cadre in pick([c for c in cadres if len(cadre_contacts[c]) >= 8], 6):
+        moved = []
+        for c in cadre_contacts[cadre]:
+            end = month_end(year, ((c.contacted_on.month - 1) // 3 + 1) * 3)
+            moved.append({"_id": c.id, "day": end - dt.timedelta(days=rng.randint(0, 6))})
+        conn.execute(
+            Contact.__table__.update()
+            .where(Contact.id == bindparam("_id"))
+            .values(contacted_on=bindparam("day")),
+            moved,
+        )
+    # Entered twice.
+    for c in rng.sample(contacts, 5):
+        add(c.pairing_id, c.contacted_on, c.channel)
+    # Before the pairing started; after it ended.
+    late_starts = [p for p in people if p.started_on > dt.date(year, 2, 1) and p.id in per_pairing]
+    for p in rng.sample(late_starts, 3):
+        add(p.id, p.started_on - dt.timedelta(days=12), "phone")
+    long_ones = [
+        p.id
+        for p in people
+        if p.id in per_pairing
+        and max(c.contacted_on for c in per_pairing[p.id]) - p.started_on > dt.timedelta(days=60)
+    ]
+    for pid in rng.sample(long_ones, 3):
+        last = max(c.contacted_on for c in per_pairing[pid])
+        conn.execute(
+            Pairing.__table__.update()
+            .where(Pairing.id == pid)
+            .values(ended_on=last - dt.timedelta(days=20))
+        )
+    # Dated after the day their batch was imported: the county's batch of the month before.
+    batches = {
+        (county, month.month): batch_id
+        for batch_id, county, month in conn.execute(
+            select(BatchCoverage.batch_id, BatchCoverage.county_code, BatchCoverage.month)
+            .join(ImportBatch, ImportBatch.id == BatchCoverage.batch_id)
+            .where(ImportBatch.ledger == "contacts")
+        )
+    }
+    ahead = [
+        c
+        for c in contacts
+        if c.contacted_on.day >= 20
+        and c.contacted_on.month > 2
+        and (county_of[c.pairing_id], c.contacted_on.month - 1) in batches
+    ]
+    for c in rng.sample(ahead, 3):
+        batch = batches[(county_of[c.pairing_id], c.contacted_on.month - 1)]
+        conn.execute(Contact.__table__.update().where(Contact.id == c.id).values(batch_id=batch))
+    # Five home visits in one day.
+    for cadre in pick([c for c in cadres if len(by_cadre[c]) >= 3], 2):
+        day = dt.date(year, 6, rng.randint(10, 20))
+        for i in range(5):
+            add(by_cadre[cadre][i % len(by_cadre[cadre])].id, day, "visit")
+    # A second pairing far away (in 酒泉市), and home visits to both on one day.
+    recipients = conn.execute(
+        select(Recipient.id, Recipient.county_code).order_by(Recipient.id)
+    ).all()
+    for cadre in pick(
+        [c for c in cadres if by_cadre[c][0].county_code[:4] not in ("6202", "6207", "6209")],
+        2,
+    ):
+        far = rng.choice([r for r in recipients if r.county_code.startswith("6209")])
+        first = by_cadre[cadre][0]
+        pairing = conn.execute(select(func.max(Pairing.id))).scalar_one() + 1  # ids given, as above
+        conn.execute(
+            insert(Pairing).values(
+                id=pairing, cadre_id=cadre, recipient_id=far.id, started_on=dt.date(year, 1, 15)
+            )
+        )
+        county_of[pairing] = far.county_code
+        day = dt.date(year, 9, rng.randint(3, 12))
+        add(first.id, day, "visit")
+        add(pairing, day, "visit")
+    # The same note copied across contacts of a county.
+    for text, n in (
+        ("电话询问近况，身体状况良好，生活稳定，无其他困难。", 15),
+        ("入户走访，了解家庭困难情况并宣传助残惠残政策。", 12),
+    ):
+        county = rng.choice(sorted({county_of[c.pairing_id] for c in contacts}))
+        own = [c.id for c in contacts if county_of[c.pairing_id] == county]
+        conn.execute(
+            Contact.__table__.update().where(Contact.id.in_(rng.sample(own, min(n, len(own))))),
+            {"note": text},
+        )
+    # Paid above plan.
+    allocations = conn.execute(
+        select(BudgetAllocation.line_id, BudgetAllocation.county_code, BudgetAllocation.planned_fen)
+        .where(BudgetAllocation.planned_fen > 0)
+        .order_by(BudgetAllocation.id)
+    ).all()
+    for a in rng.sample(allocations, 2):
+        paid = conn.execute(
+            select(func.coalesce(func.sum(Disbursement.amount_fen), 0)).where(
+                Disbursement.line_id == a.line_id, Disbursement.county_code == a.county_code
+            )
+        ).scalar_one()
+        extra = int(a.planned_fen) - int(paid) + int(a.planned_fen) // 20
+        conn.execute(
+            insert(Disbursement).values(
+                line_id=a.line_id,
+                county_code=a.county_code,
+                paid_on=dt.date(year, 11, 20),
+                amount_fen=extra // 100 * 100,
+                voucher="ZF-2024-1120",
+            )
+        )
+    # Facilities: operating without an opening date; coordinates in a neighbouring county.
+    operating = conn.execute(
+        select(Facility.id, Facility.county_code)
+        .where(Facility.status == "operating")
+        .order_by(Facility.id)
+    ).all()
+    chosen = rng.sample(operating, 3)
+    for f in chosen[:2]:
+        conn.execute(Facility.__table__.update().where(Facility.id == f.id).values(opened_on=None))
+    moved = chosen[2]
+    neighbour = next(
+        c
+        for c, p, _n, _s in COUNTIES
+        if p == moved.county_code[:4] + "00" and c != moved.county_code
+    )
+    lon, lat = geography.center(neighbour, "county")
+    conn.execute(
+        Facility.__table__.update()
+        .where(Facility.id == moved.id)
+        .values(lon=Decimal(f"{lon:.5f}"), lat=Decimal(f"{lat:.5f}"))
+    )

@@ -414,6 +414,21 @@ class NilReturn(Base):
     __table_args__ = (UniqueConstraint("county_code", "month", "ledger"),)
 
 
+class QualityReview(Base):
+    """A data-quality finding that staff checked, with their note. Found again by its rule,
+    county and key (natural codes, not row ids), so the mark survives a re-import."""
+
+    __tablename__ = "quality_reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    county_code: Mapped[str] = mapped_column(ForeignKey("counties.code"))
+    key: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(String(200))
+    reviewed_by: Mapped[str] = mapped_column(String(120))
+    reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (UniqueConstraint("rule", "county_code", "key"),)
+
+
 class ImportError_(Base):
     __tablename__ = "import_errors"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -148,7 +148,7 @@ def test_the_hand_made_month(march):
     assert (qilihe["status"], qilihe["late_days"], qilihe["ref"]) == ("late", 1, late)
     xigu = cell(cal, "620104", MARCH)
     assert (xigu["status"], xigu["nil"], xigu["sender"]) == ("on_time", True, "xigu@lz.gov.cn")
-    assert cell(cal, "620105", MARCH)["status"] == "missing"  # 红古区 sent nothing
+    assert cell(cal, "620105", MARCH)["status"] == "missing"  # 安宁区 sent nothing
     assert view.status_text("late", 1, False, "zh") == "迟报 1 天"
 
     # On the due day itself nothing is missing yet: the silent counties are pending.
