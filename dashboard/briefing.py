@@ -25,20 +25,20 @@ from decimal import Decimal
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard import budget_view, contacts_view, maps
+from dashboard import budget_view, contacts_view, maps, quality_view, reporting_view
 from dashboard.budget_view import Execution
 from dashboard.exports import BOM, file_name, to_xlsx_bytes
 from dashboard.fmt import pct, wan, wan_text, yuan
 from dashboard.i18n import period_label, t
 from dashboard.rules import CONTACT_RULE, as_of, time_progress
-from data_access import budget, contacts, facilities, queries
+from data_access import budget, contacts, facilities, quality, queries, reporting
 from data_access import notes as figure_notes
 from data_access.contacts import COUNT_COLUMNS
 from data_access.models import FACILITY_KINDS, FACILITY_STATUSES
 from data_access.scope import PROVINCE, Filters, Scope, effective_area
 
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
-SECTIONS = ("headline", "budget", "facilities", "compliance", "rankings", "changes")
+SECTIONS = ("headline", "budget", "facilities", "compliance", "rankings", "changes", "quality")
 RANK_SIZE = 3  # how many areas a red or black list names (fewer when there are few areas)
 LEVELS = ("prefecture", "county")
 
@@ -198,6 +198,7 @@ class AreaFigures:
     disbursed_fen: int
     execution: Execution
     contacts: ContactFigures
+    on_time_rate: float | None = None  # 报送及时率 of the quarter's ledgers (reporting_view)
 
     @property
     def has_plan(self) -> bool:
@@ -218,6 +219,9 @@ class QuarterFigures:
     contacts: ContactFigures  # the whole area
     levels: tuple[ContactFigures, ...]  # per cadre level
     areas: tuple[AreaFigures, ...]  # per child area, official order
+    # 数据完整度 of the quarter's ledgers: (areas complete, areas), and the on-time rate
+    completeness: tuple[int, int] = (0, 0)
+    on_time_rate: float | None = None
 
     @property
     def planned_fen(self) -> int:
@@ -275,12 +279,14 @@ def quarter_figures(
     contact_areas: pd.DataFrame,
     level: str,
     lang: str,
+    reporting: pd.DataFrame | None = None,
 ) -> QuarterFigures:
     """One quarter from the queries' results:
     - measures: `queries.budget_by_measure`;
     - money_areas: `budget.by_prefecture` (level "prefecture") or `budget.by_county`;
     - facility_areas: `facilities.progress_by_area` at the same level;
-    - counts: `contacts.compliance_counts`; contact_areas: `contacts.areas`."""
+    - counts: `contacts.compliance_counts`; contact_areas: `contacts.areas`;
+    - reporting: the quarter's months of the reporting calendar (`reporting_view.cells`)."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
     measure_rows = tuple(
@@ -313,6 +319,13 @@ def quarter_figures(
     by_level = contacts_view.rollup(counts, "level")
     by_area = contacts_view.rollup(counts, level, contact_areas).set_index("key")
     code_column = f"{level}_code"
+    on_time: dict[str, float | None] = {}
+    completeness, overall = (0, 0), None
+    if reporting is not None and not reporting.empty:
+        rated = reporting_view.rates(reporting, level, by_month=False)
+        on_time = dict(zip(rated["code"], rated["on_time_rate"], strict=True))
+        completeness = reporting_view.completeness(reporting, level)
+        overall = reporting_view.rates(reporting, "province", by_month=False)["on_time_rate"][0]
     area_rows = []
     for r in money_areas.itertuples(index=False):
         code = str(getattr(r, code_column))
@@ -325,6 +338,7 @@ def quarter_figures(
                 disbursed_fen=int(r.disbursed_fen),
                 execution=execution(int(r.planned_fen), int(r.disbursed_fen), progress),
                 contacts=_contact_figures(code, str(r.name), row),
+                on_time_rate=on_time.get(code),
             )
         )
     return QuarterFigures(
@@ -341,6 +355,8 @@ def quarter_figures(
             for _, r in by_level.iterrows()
         ),
         areas=tuple(area_rows),
+        completeness=completeness,
+        on_time_rate=overall,
     )
 
 
@@ -391,6 +407,17 @@ def notes_from(frame: pd.DataFrame, lang: str) -> tuple[Note, ...]:
 
 
 @dataclass(frozen=True)
+class QualityCount:
+    """Open and checked findings of one data-quality rule in the briefing's area and year."""
+
+    rule: str
+    sentence: str
+    severity: str
+    open: int
+    checked: int
+
+
+@dataclass(frozen=True)
 class Briefing:
     """The briefing of one quarter and area: what the page, the summary and the files show."""
 
@@ -403,6 +430,7 @@ class Briefing:
     now: QuarterFigures
     before: QuarterFigures | None = None
     notes: tuple[Note, ...] = ()  # on the area and the areas within it, this quarter
+    quality: tuple[QualityCount, ...] = ()
 
     @property
     def quarter(self) -> str:
@@ -431,6 +459,10 @@ class Briefing:
             t("br_data_as_of", lang): self.data_as_of,
             t("time_progress", lang): pct(self.now.progress),
         }
+        complete, total = self.now.completeness
+        if total:
+            level = t(f"rep_level_{self.level}", lang)
+            meta[t("rep_completeness_label", lang)] = f"{complete}/{total} {level}"
         if self.demo:
             meta[t("bud_note", lang)] = t("demo_notice", lang)
         return meta
@@ -468,10 +500,21 @@ def collect(
     the page passes `dashboard.data.query` (cached), tests call the function on an engine.
     `filters` come from `briefing_filters` (clamped to the scope, period a quarter)."""
     level = "county" if filters.prefecture else "prefecture"
+    rule, today = reporting_view.REPORTING_RULE, dt.date.today()
 
     def figures(f: Filters) -> QuarterFigures:
         day = as_of(f)
         std = CONTACT_RULE.standard(day)
+        areas = run(contacts.areas, scope, f)
+        calendar = reporting_view.cells(
+            rule,
+            areas,
+            run(reporting.receipts, scope, f, rule.all_ledgers),
+            f.year,
+            f.end.month,
+            today,
+        )
+        calendar = calendar[calendar["month"] >= f.period_start]
         by_area = budget.by_prefecture if level == "prefecture" else budget.by_county
         return quarter_figures(
             f.period,
@@ -483,11 +526,25 @@ def collect(
             run(by_area, scope, f),
             run(facilities.progress_by_area, scope, f, level),
             run(contacts.compliance_counts, scope, f, std),
-            run(contacts.areas, scope, f),
+            areas,
             level,
             lang,
+            calendar,
         )
 
+    th = quality_view.THRESHOLDS
+    found = run(quality.findings, scope, filters, th, today)
+    checked = found["reviewed_by"].notna()
+    quality_counts = tuple(
+        QualityCount(
+            r.id,
+            quality_view.sentence(r.id, th, lang),
+            r.severity,
+            int(((found["rule"] == r.id) & ~checked).sum()),
+            int(((found["rule"] == r.id) & checked).sum()),
+        )
+        for r in quality.RULES
+    )
     before = previous_quarter(filters.period)
     return Briefing(
         year=filters.year,
@@ -509,6 +566,7 @@ def collect(
             ),
             lang,
         ),
+        quality=quality_counts,
     )
 
 
@@ -703,6 +761,13 @@ def compliance_ranking(figures: QuarterFigures) -> list[AreaFigures]:
     return sorted((a for a in figures.areas if a.contacts.pairings), key=lambda a: -a.contacts.rate)
 
 
+def reporting_ranking(figures: QuarterFigures) -> list[AreaFigures]:
+    """Areas with ledgers due in the quarter, best on-time rate first (ties in official order)."""
+    return sorted(
+        (a for a in figures.areas if a.on_time_rate is not None), key=lambda a: -a.on_time_rate
+    )
+
+
 def lists(ranking: list[AreaFigures]) -> tuple[list[AreaFigures], list[AreaFigures]]:
     """The red list (best first) and the black list (worst first); they never overlap."""
     size = min(RANK_SIZE, len(ranking) // 2)
@@ -721,9 +786,13 @@ def honour_table(b: Briefing) -> pd.DataFrame:
     lang = b.lang
     ex_red, ex_black = lists(execution_ranking(b.now))
     ct_red, ct_black = lists(compliance_ranking(b.now))
+    rp_red, rp_black = lists(reporting_ranking(b.now))
     rows = []
-    for board, ex, ct in (("br_red", ex_red, ct_red), ("br_black", ex_black, ct_black)):
-        for i in range(max(len(ex), len(ct))):
+    for board, ex, ct, rp in (
+        ("br_red", ex_red, ct_red, rp_red),
+        ("br_black", ex_black, ct_black, rp_black),
+    ):
+        for i in range(max(len(ex), len(ct), len(rp))):
             rows.append(
                 {
                     t("br_board", lang): t(board, lang),
@@ -734,9 +803,15 @@ def honour_table(b: Briefing) -> pd.DataFrame:
                     t("compliance_rate", lang): _named(ct[i], ct[i].contacts.rate, lang)
                     if i < len(ct)
                     else "—",
+                    t("rep_on_time_rate", lang): _named(rp[i], rp[i].on_time_rate, lang)
+                    if i < len(rp)
+                    else "—",
                 }
             )
-    columns = [t(k, lang) for k in ("br_board", "bud_rank", "execution_rate", "compliance_rate")]
+    columns = [
+        t(k, lang)
+        for k in ("br_board", "bud_rank", "execution_rate", "compliance_rate", "rep_on_time_rate")
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -982,8 +1057,9 @@ def summary(b: Briefing) -> dict[str, str]:
         )
     elif money:
         budget += t("br_s_measures_on_track", lang)
-    if len(money) > 1:
-        ordered = sorted(money, key=lambda m: -m.execution.rate)
+    rated = [m for m in money if m.execution.rate is not None]  # a line planned nothing here
+    if len(rated) > 1:
+        ordered = sorted(rated, key=lambda m: -m.execution.rate)
         budget += t(
             "br_s_measures_range",
             lang,
@@ -1040,6 +1116,15 @@ def summary(b: Briefing) -> dict[str, str]:
                 red=_join([_named(a, a.contacts.rate, lang) for a in ct_red], lang),
                 black=_join([_named(a, a.contacts.rate, lang) for a in ct_black], lang),
             )
+        rp_red, rp_black = lists(reporting_ranking(now))
+        if rp_red:
+            rankings += t(
+                "br_s_boards",
+                lang,
+                what=t("rep_on_time_rate", lang),
+                red=_join([_named(a, a.on_time_rate, lang) for a in rp_red], lang),
+                black=_join([_named(a, a.on_time_rate, lang) for a in rp_black], lang),
+            )
         out["rankings"] = rankings or t("br_s_no_ranking", lang)
     else:
         out["rankings"] = t("br_s_no_ranking", lang)
@@ -1063,7 +1148,57 @@ def summary(b: Briefing) -> dict[str, str]:
             + ("；" if lang == "zh" else "; ").join(parts)
             + t("br_end", lang)
         )
+    out["quality"] = quality_paragraph(b)
     return out
+
+
+def quality_table(b: Briefing) -> pd.DataFrame:
+    """The data-quality rules that found something: rule, severity, open and checked."""
+    lang = b.lang
+    rows = [q for q in b.quality if q.open or q.checked]
+    return pd.DataFrame(
+        {
+            t("dq_rule", lang): [q.sentence for q in rows],
+            t("dq_severity", lang): [t(f"dq_severity_{q.severity}", lang) for q in rows],
+            t("dq_open", lang): [q.open for q in rows],
+            t("dq_checked", lang): [q.checked for q in rows],
+        }
+    )
+
+
+def quality_paragraph(b: Briefing) -> str:
+    """数据质量: how complete the ledgers are and what the rules found that is not checked yet,
+    the rules of high severity first."""
+    lang, now = b.lang, b.now
+    parts = []
+    complete, total = now.completeness
+    if total:
+        parts.append(
+            t(
+                "br_s_reporting",
+                lang,
+                completeness=t(
+                    "rep_completeness",
+                    lang,
+                    complete=complete,
+                    total=total,
+                    level=t(f"rep_level_{b.level}", lang),
+                ),
+                rate=pct(now.on_time_rate),
+            )
+        )
+    found = sorted((q for q in b.quality if q.open), key=lambda q: (q.severity != "high", -q.open))
+    if found:
+        items = [
+            f"{q.sentence}{q.open:,}项" if lang == "zh" else f"{q.sentence}: {q.open:,}"
+            for q in found[:4]
+        ]
+        parts.append(
+            t("br_s_quality", lang, n=f"{sum(q.open for q in found):,}", items=_join(items, lang))
+        )
+    else:
+        parts.append(t("br_s_quality_none", lang))
+    return "".join(parts)
 
 
 def section_title(section: str, lang: str) -> str:
@@ -1119,6 +1254,7 @@ def workbook_bytes(b: Briefing) -> bytes:
         sheets[t("br_sheet_boards", lang)] = honour_table(b)
     if b.before is not None:
         sheets[t("br_section_changes", lang)] = changes_table(b, unit="number")
+    sheets[t("br_section_quality", lang)] = quality_table(b)
     return to_xlsx_bytes(sheets, b.meta(), meta_sheet=t("bud_sheet_filters", lang))
 
 

@@ -670,6 +670,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "br_section_compliance": ("干部直接联系帮扶", "Cadre contacts (measure 9)"),
     "br_section_rankings": ("地区排名（红黑榜）", "Rankings (red and black lists)"),
     "br_section_changes": ("较上季度变化", "Change since the previous quarter"),
+    "br_section_quality": ("数据质量", "Data quality"),
+    "br_s_reporting": (
+        "本季度台账报送{completeness}，报送及时率{rate}。",
+        "Ledgers this quarter: {completeness}; on-time rate {rate}. ",
+    ),
+    "br_s_quality": (
+        "数据质量规则发现未核实问题{n}项，主要是：{items}。",
+        "The data-quality rules found {n} findings not yet checked, chiefly: {items}.",
+    ),
+    "br_s_quality_none": (
+        "数据质量规则未发现需核实的问题。",
+        "The data-quality rules found nothing left to check.",
+    ),
+    "br_quality_chart": ("未核实发现数", "Findings not yet checked"),
     "br_sheet_summary": ("通报摘要", "Summary"),
     "br_sheet_ranking": ("地区排名", "Ranking"),
     "br_sheet_boards": ("红黑榜", "Red and black lists"),

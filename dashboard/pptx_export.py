@@ -512,7 +512,9 @@ class _Deck:
                 [RED],
                 legend=False,
             )
-        self.table(slide, br.honour_table(b), Inches(6.2), widths=[0.8, 0.7, 2, 2], largest=14)
+        self.table(
+            slide, br.honour_table(b), Inches(6.2), widths=[0.7, 0.5, 1.6, 1.6, 1.6], largest=14
+        )
 
     def changes(self) -> None:
         b, lang = self.b, self.lang
@@ -536,6 +538,26 @@ class _Deck:
             width=Inches(5.2),
         )
         self.table(slide, br.changes_table(b), Inches(5.9), widths=[2.4, 1.2, 1.2, 1.5])
+
+    def quality(self) -> None:
+        b, lang = self.b, self.lang
+        slide = self.slide("quality")
+        table = br.quality_table(b)
+        if table.empty:
+            return
+        found = [q for q in b.quality if q.open][::-1]
+        if found:
+            self.chart(
+                slide,
+                XL_CHART_TYPE.BAR_CLUSTERED,
+                [q.rule for q in found],
+                [(t("br_quality_chart", lang), [q.open for q in found])],
+                COUNT,
+                t("br_quality_chart", lang),
+                [RED],
+                legend=False,
+            )
+        self.table(slide, table, Inches(6.2), widths=[3.2, 0.8, 0.9, 0.9], largest=12)
 
     def build(self) -> bytes:
         self.cover()

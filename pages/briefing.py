@@ -185,6 +185,10 @@ def show_changes() -> None:
     table(br.changes_table(b))
 
 
+def show_quality() -> None:
+    table(br.quality_table(b))
+
+
 SHOW = {
     "cover": show_cover,
     "headline": show_headline,
@@ -193,6 +197,7 @@ SHOW = {
     "compliance": show_compliance,
     "rankings": show_rankings,
     "changes": show_changes,
+    "quality": show_quality,
 }
 
 

@@ -279,7 +279,7 @@ def test_deck_has_a_cover_and_one_slide_per_section(year_end):
     assert t("demo_notice") in cover
     assert "结对关爱困难重度残疾人行动十大提升措施2024年第四季度通报" in cover
     for slide, section, numeral in zip(
-        list(deck.slides)[1:], br.SECTIONS, "一二三四五六", strict=True
+        list(deck.slides)[1:], br.SECTIONS, "一二三四五六七", strict=True
     ):
         texts = slide_texts(slide)
         assert texts[0] == f"{numeral}、{br.section_title(section, 'zh')}"

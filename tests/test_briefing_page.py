@@ -27,6 +27,7 @@ SECTIONS = [
     "干部直接联系帮扶",
     "地区排名（红黑榜）",
     "较上季度变化",
+    "数据质量",
 ]
 PAGE = str(ROOT / "pages" / "briefing.py")
 NOTES = "解读（本季度、本地区）"  # the list of notes on figures, after the sections
