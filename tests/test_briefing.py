@@ -346,7 +346,7 @@ def test_workbook_has_one_sheet_per_table_in_full_yuan(year_end):
     book = openpyxl.load_workbook(io.BytesIO(br.workbook_bytes(year_end)))
     assert book.sheetnames == [
         "筛选条件", "通报摘要", "十大提升措施预算执行", "“爱心屋”和日间照料中心建设",
-        "干部直接联系帮扶", "地区排名", "红黑榜", "较上季度变化",
+        "干部直接联系帮扶", "地区排名", "红黑榜", "较上季度变化", "数据质量",
     ]  # fmt: skip
     meta = {r[0]: r[1] for r in book["筛选条件"].iter_rows(values_only=True)}
     assert meta["年度"] == "2024" and meta["季度"] == "第四季度" and meta["地区"] == "全省"

@@ -203,11 +203,11 @@ def test_presentation_mode_steps_through_one_section_per_screen(app):
         # outline starts there: the page's own title is hidden while presenting).
         assert not at.header
         seen.append(at.title[-1].value)
-        assert f"第 {n + 2} / 7 页" in [m.value for m in at.markdown]
+        assert f"第 {n + 2} / 8 页" in [m.value for m in at.markdown]
     assert seen == SECTIONS
     assert at.button(key="br_next").disabled
     at.button(key="br_prev").click().run()
-    assert at.title[-1].value == "地区排名（红黑榜）"
+    assert at.title[-1].value == "较上季度变化"
     assert at.table  # tables as HTML, big enough to read on a projector
     at.button(key="br_exit").click().run()
     assert [h.value for h in at.header] == [*SECTIONS, NOTES]
