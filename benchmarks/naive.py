@@ -301,6 +301,37 @@ def _coverage(db: Tables, year: int) -> dict:
     return {"recipients_unpaired": len(unpaired), "cadres_unpaired": len(idle)}
 
 
+def quality(engine, year: int) -> dict:
+    """数据质量: findings of the contact rules, from whole tables (the same thresholds)."""
+    from data_access.quality import QualityThresholds
+
+    th = QualityThresholds()
+    db = Tables(engine)
+    start, end = pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)
+    contacts = db["contacts"]
+    contacts = contacts[(contacts["contacted_on"] >= start) & (contacts["contacted_on"] <= end)]
+    with_pairing = contacts.merge(
+        db["pairings"][["id", "cadre_id", "started_on", "ended_on"]],
+        left_on="pairing_id",
+        right_on="id",
+        suffixes=("", "_p"),
+    )
+    visits = with_pairing[with_pairing["channel"] == "visit"]
+    per_day = visits.groupby(["cadre_id", "contacted_on"]).size()
+    return {
+        "contact_before_pairing": int(
+            (with_pairing["contacted_on"] < with_pairing["started_on"]).sum()
+        ),
+        "contact_after_pairing": int(
+            (with_pairing["contacted_on"] > with_pairing["ended_on"]).sum()
+        ),
+        "contact_repeated": int(
+            (contacts.groupby(["pairing_id", "contacted_on", "channel"]).size() > 1).sum()
+        ),
+        "visits_too_many": int((per_day > th.visits_per_day).sum()),
+    }
+
+
 def _contacts_view(tab: Callable[[Tables, int], dict] | None = None):
     """The contacts page open on a tab: the counts above the tabs (shown on every tab) and
     what the tab shows."""
@@ -323,12 +354,14 @@ BASELINES: dict[str, Callable[[object, int], dict]] = {
     "overview": overview,
     "budget": budget,
     "maps": maps,
+    "quality": quality,
     "contacts": _contacts_view(),
     _tab("ct_tab_list"): _contacts_view(_behind_list),
     _tab("ct_tab_trend"): _contacts_view(_trend),
     _tab("ct_tab_coverage"): _contacts_view(_coverage),
 }
-# The data and admin pages list import batches and users, and a cadre's record is one cadre's
+# The reporting page reads the import batches' county-months (a few thousand rows), and the data
+# and admin pages list import batches and users, and a cadre's record is one cadre's
 # contacts: small reads that a page does the same way whichever way it is written, so they
 # have no naive baseline to compare with.
 
@@ -377,6 +410,15 @@ def figures(engine, page: str, year: int) -> dict | None:
             "love_hut_target": int(kind.loc["love_hut", "target"]),
             "day_care_operating": int(kind.loc["day_care", "operating"]),
         }
+    if page == "quality":
+        from data_access import quality as quality_q
+
+        rules = ("contact_before_pairing", "contact_after_pairing", "contact_repeated")
+        rules += ("visits_too_many",)
+        found = quality_q.findings(
+            engine, PROVINCE, flt, quality_q.QualityThresholds(), dt.date.today(), rules
+        )
+        return {rule: int((found["rule"] == rule).sum()) for rule in rules}
     if not page.startswith("contacts"):
         return None
     std = CONTACT_RULE.standard(day)
