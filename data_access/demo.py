@@ -18,7 +18,7 @@ every rule of data_access.quality finds something: six cadres whose contacts wer
 the last week of each quarter (bunched); five contacts entered twice; three contacts dated
 before their pairing started and three pairings ended before their last contact; three contacts
 dated after the day their batch was imported; two cadres with five home visits in one day; two
-cadres with a second pairing far away (another prefecture) and home visits to both on one day;
+cadres with a second pairing far away in their own prefecture and home visits to both on one day;
 the same note text copied on 15 contacts in one county and on 12 in another; two county budget
 lines paid above plan; two operating facilities without an opening date and one whose
 coordinates lie in a neighbouring county. The month totals of payments vary enough that the
@@ -932,16 +932,21 @@ def _plant_problems(conn: Connection) -> None:
         day = dt.date(year, 6, rng.randint(10, 20))
         for i in range(5):
             add(by_cadre[cadre][i % len(by_cadre[cadre])].id, day, "visit")
-    # A second pairing far away (in 酒泉市), and home visits to both on one day.
+    # A second pairing far away in the same prefecture (酒泉市 spans 600 km), and home visits
+    # to both on one day.
+    from data_access.quality import _km  # county seats' distance, as the rules measure it
+
     recipients = conn.execute(
         select(Recipient.id, Recipient.county_code).order_by(Recipient.id)
     ).all()
-    for cadre in pick(
-        [c for c in cadres if by_cadre[c][0].county_code[:4] not in ("6202", "6207", "6209")],
-        2,
-    ):
-        far = rng.choice([r for r in recipients if r.county_code.startswith("6209")])
+    far_from = {
+        a: [b for b, p, _n, _s in COUNTIES if p == pa and b != a and _km(a, b) >= 250]
+        for a, pa, _n, _s in COUNTIES
+    }
+    for cadre in pick([c for c in cadres if far_from[by_cadre[c][0].county_code]], 2):
         first = by_cadre[cadre][0]
+        places = set(far_from[first.county_code])
+        far = rng.choice([r for r in recipients if r.county_code in places])
         pairing = conn.execute(select(func.max(Pairing.id))).scalar_one() + 1  # ids given, as above
         conn.execute(
             insert(Pairing).values(
