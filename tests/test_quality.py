@@ -348,6 +348,10 @@ def test_scope_and_a_check_kept_across_a_reimport(world):
     assert pd.isna(checked.loc[CHENGGUAN, "reviewed_by"])
     log = users.audit_log(engine, action="quality_check")
     assert list(log["identity"]) == ["li@qlh"]
+    assert log["detail"][0].startswith(f"contact_before_pairing {QILIHE} ")
+    with engine.connect() as conn:
+        codes = set(conn.execute(select(Recipient.code)).scalars())
+    assert not [c for c in codes if c in log["detail"][0]]  # no recipient's code in the log
 
 
 def test_the_demo_has_something_for_every_rule(demo_engine):
