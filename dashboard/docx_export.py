@@ -547,6 +547,8 @@ def tables(b: br.Briefing, section: str) -> list[tuple[str, pd.DataFrame]]:
         ]
     if section == "changes" and b.before is not None:
         return [(t("br_doc_changes", lang), br.changes_table(b))]
+    if section == "quality" and not (quality := br.quality_table(b)).empty:
+        return [(t("dq_rules_title", lang), quality)]
     return []
 
 

@@ -204,9 +204,9 @@ def test_summary_text_file_opens_in_notepad():
     assert lines[0] == "结对关爱困难重度残疾人行动十大提升措施2024年第二季度通报"
     assert "地区：全省" in lines and "数据更新至：2024-12-31" in lines
     assert any(line.startswith("数据说明：演示数据") for line in lines)
-    assert [line for line in lines if re.match("^[一二三四五六]、", line)] == [
+    assert [line for line in lines if re.match("^[一二三四五六七]、", line)] == [
         "一、总体情况", "二、十大提升措施预算执行", "三、“爱心屋”和日间照料中心建设",
-        "四、干部直接联系帮扶", "五、地区排名（红黑榜）", "六、较上季度变化",
+        "四、干部直接联系帮扶", "五、地区排名（红黑榜）", "六、较上季度变化", "七、数据质量",
     ]  # fmt: skip
 
 

@@ -134,7 +134,7 @@ def test_headings_numbered_in_four_levels(document, year_end):
     first = [x for x in lines if re.match(r"^[一二三四五六七八九十]、", x)]
     assert first == [
         f"{n}、{br.section_title(s, 'zh')}"
-        for n, s in zip("一二三四五六", br.SECTIONS, strict=True)
+        for n, s in zip("一二三四五六七", br.SECTIONS, strict=True)
     ]
     for heading in first:
         (run,) = paragraph(document, heading).runs
