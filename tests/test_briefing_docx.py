@@ -229,7 +229,7 @@ def test_every_number_in_the_document_is_on_the_page(app, downloads):
         assert rows[1:] == [["" if v is None or v != v else str(v) for v in r]
                             for r in shown.itertuples(index=False)]  # fmt: skip
         compared += 1
-    assert compared == len(document.tables) == 6
+    assert compared == len(document.tables) == 7  # the 数据质量 table too
 
 
 # --- the unattended command ----------------------------------------------------------------------
