@@ -18,10 +18,10 @@ from openpyxl import Workbook
 from sqlalchemy import select, update
 
 from dashboard import reporting_view as view
-from data_access import contacts, importer, ledgers, reporting, users
+from data_access import contacts, importer, reporting, users
 from data_access.models import BatchCoverage, ImportBatch, NilReturn
 from data_access.scope import PROVINCE, Filters, Scope
-from tests.test_importer import NEEDS, add_budget
+from tests.test_importer import add_budget
 
 RULE = view.ReportingRule(ledgers=("disbursements",), due_day=5)
 MARCH = dt.date(2024, 3, 1)
@@ -196,30 +196,6 @@ def test_scope_of_receipts_and_nil_returns(march):
     log = users.audit_log(engine, action="nil_return")
     assert list(log["identity"]) == ["xigu@lz.gov.cn"]
     assert list(log["detail"]) == ["620104 2024-03 disbursements"]
-
-
-def test_contact_records_cover_the_recipients_county(empty_engine):
-    for name in NEEDS["contacts"]:
-        assert importer.run(
-            empty_engine, name, ledgers.template(name), "t.xlsx", dry_run=False
-        ).written
-    outcome = importer.run(
-        empty_engine, "contacts", ledgers.template("contacts"), "c.xlsx", dry_run=False
-    )
-    assert outcome.written, outcome.message()
-    example = ledgers.LEDGERS["contacts"].column("contacted_on").example
-    with empty_engine.connect() as conn:
-        covered = conn.execute(select(BatchCoverage.county_code, BatchCoverage.month)).all()
-    recipient_county = ledgers.LEDGERS["recipients"].column("county_code").example
-    assert len(covered) == 1
-    assert covered[0].month == example.replace(day=1)
-    assert contacts_county_name(covered[0].county_code) == recipient_county
-
-
-def contacts_county_name(code: str) -> str:
-    from data_access.reference import COUNTIES
-
-    return next(name for c, _p, name, _s in COUNTIES if c == code)
 
 
 def test_settings_with_defaults_and_problems():
