@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass

@@ -3,16 +3,16 @@
 A ledger counts as received for a county and month when an import batch covers that
 county-month; a county with nothing to report declares a nil return instead.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02 09:50:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
