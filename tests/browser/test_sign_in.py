@@ -211,3 +211,25 @@ def test_a_cookie_saved_before_signing_out_no_longer_signs_in(
     assert again.locator(DATA_ELEMENTS).count() == 0
     assert STAFF not in again.locator("[data-testid='stApp']").inner_text()
     assert watch.problems() == [] and replay_watch.problems() == []
+
+
+def test_signed_in_pages_pass_the_accessibility_audit(signed_app, provider, open_context):
+    """The sign-in page, then every page a prefecture's staff member sees once signed in (with
+    the account box and their own area): no axe violation beyond the documented Streamlit ones,
+    and the page declares Chinese."""
+    from .a11y import allowed_violations, axe_problems, lang_problems, open_expanders
+    from .harness import go_to, nav_paths
+
+    allowed = allowed_violations()
+    context, watch = open_context(signed_app, provider, tolerated=PROVIDER_CSS)
+    page = context.new_page()
+    assert load(page, signed_app.url) == []
+    problems = [f"sign-in page: {p}" for p in axe_problems(page, allowed)]
+    sign_in(page, signed_app, provider, STAFF)
+    for path in nav_paths(page):
+        problems += go_to(page, path)
+        open_expanders(page)
+        found = lang_problems(page, "zh") + axe_problems(page, allowed)
+        problems += [f"/{path}: {p}" for p in found]
+    assert problems == [], "\n".join(problems)
+    assert watch.problems() == []
