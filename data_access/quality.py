@@ -286,29 +286,7 @@ def contact_repeated(ask: _Ask) -> pd.DataFrame:
         .subquery()
     )
     rows = ask.frame(_pairing_people(ask, grouped).order_by(grouped.c.county_code, grouped.c.day))
-    return pd.DataFrame(
-        {
-            "rule": "contact_repeated",
-            "county_code": rows["county_code"],
-            "day": rows["day"],
-            "key": [
-                f"{c}/{r}/{d}/{ch}"
-                for c, r, d, ch in zip(
-                    rows["cadre_code"],
-                    rows["recipient_code"],
-                    rows["day"],
-                    rows["channel"],
-                    strict=True,
-                )
-            ],
-            "subject": [
-                f"{_cadre_text(n, u)} → {r}"
-                for n, u, r in zip(rows["cadre_name"], rows["unit"], rows["recipient"], strict=True)
-            ],
-            "value": rows["n"],
-        },
-        columns=FINDING_COLUMNS,
-    )
+    return _contacts_found("contact_repeated", rows, rows["n"])
 
 
 def _cadre_found(rule: str, rows: pd.DataFrame, key_suffix: list, value) -> pd.DataFrame:
