@@ -29,16 +29,16 @@ c1.metric(t("dq_findings", lang), f"{len(found):,}")
 c2.metric(t("dq_open", lang), f"{len(found) - checked:,}")
 c3.metric(t("dq_checked", lang), f"{checked:,}")
 
-st.subheader(t("dq_rules_title", lang))
+st.header(t("dq_rules_title", lang))
 st.dataframe(view.rules_table(found, th, lang), hide_index=True, width="stretch")
 
-st.subheader(t("dq_by_area", lang, level=t(level, lang)))
+st.header(t("dq_by_area", lang, level=t(level, lang)))
 st.dataframe(view.by_area(found, areas, level, lang), hide_index=True, width="stretch")
 
-st.subheader(t("dq_trend", lang))
+st.header(t("dq_trend", lang))
 st.dataframe(view.trend(found, flt.year, lang), hide_index=True, width="stretch")
 
-st.subheader(t("dq_drill", lang))
+st.header(t("dq_drill", lang))
 rule = st.selectbox(
     t("dq_pick_rule", lang),
     list(quality.RULE_IDS),

@@ -53,7 +53,7 @@ c3.metric(t("rep_on_time_rate", lang), pct(total["on_time_rate"]), help=help_tex
 c4.metric(t("rep_completeness_label", lang), view.completeness_text(cal, level, lang))
 
 if current is not None and not now.empty:
-    st.subheader(t("rep_still_missing", lang, month=f"{current:%Y-%m}"))
+    st.header(t("rep_still_missing", lang, month=f"{current:%Y-%m}"))
     missing = view.still_missing(cal, current)
     if missing.empty:
         st.success(t("rep_none_missing", lang), icon=":material/task_alt:")
@@ -61,7 +61,7 @@ if current is not None and not now.empty:
         st.dataframe(view.missing_table(missing, lang), hide_index=True, width="stretch")
 
 # --- rates by area and month --------------------------------------------------------------------
-st.subheader(t("rep_rates_by_month", lang, level=t(level, lang)))
+st.header(t("rep_rates_by_month", lang, level=t(level, lang)))
 table = view.rates_table(cal, level, lang)
 st.dataframe(
     table,
@@ -71,7 +71,7 @@ st.dataframe(
     column_config={c: st.column_config.NumberColumn(format="percent") for c in table.columns[1:]},
 )
 
-st.subheader(t("rep_calendar", lang))
+st.header(t("rep_calendar", lang))
 st.caption(t("rep_calendar_help", lang))
 st.dataframe(view.calendar_table(cal, lang), hide_index=True, width="stretch")
 
@@ -109,5 +109,5 @@ if viewer.current().may_import:
 
 nils = query(reporting.nil_returns, scope, flt)
 if not nils.empty:
-    st.subheader(t("rep_nil_list", lang))
+    st.header(t("rep_nil_list", lang))
     st.dataframe(view.nil_table(nils, names, lang), hide_index=True, width="stretch")

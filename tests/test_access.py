@@ -53,6 +53,7 @@ def all_text(at: AppTest) -> str:
             "warning",
             "error",
             "success",
+            "header",
             "subheader",
         )
         for e in getattr(at, kind)

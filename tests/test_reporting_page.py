@@ -56,7 +56,7 @@ def test_province_sees_who_has_not_sent_december(signed_in):  # noqa: F811
         "/14 市州"
     )
     assert "%" in metrics["报送及时率"]
-    assert [s.value for s in at.subheader][0] == "仍未报送（2024-12）"
+    assert [s.value for s in at.header][0] == "仍未报送（2024-12）"
     missing = frame_with(at, "截止日")
     expected = not_sent_in_december(signed_in.engine, "contacts")
     assert expected  # the demo has counties that never sent December
@@ -100,7 +100,7 @@ def test_county_staff_see_their_county_and_declare_a_nil_return(signed_in):  # n
 
 def test_prefecture_staff_see_their_counties_ranked(signed_in):  # noqa: F811
     at = on_page(signed_in, "staff@tianshui.example", "prefecture_staff", "天水市")
-    assert [s.value for s in at.subheader][1] == "各县区逐月报送及时率"
+    assert [s.value for s in at.header][1] == "各县区逐月报送及时率"
     rates = frame_with(at, "报送及时率（全年至今）")
     assert len(rates) == 7 and "秦州区" in set(rates["县区"])
     assert at.metric[-1].value.endswith("/7 县区")
