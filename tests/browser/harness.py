@@ -329,6 +329,7 @@ def options(page, label: str) -> list[str]:
     """Open a sidebar selectbox, read its options, close it again."""
     box = sidebar_select(page, label)
     box.click()
+    page.get_by_role("option").first.wait_for()  # the list opens after the click
     found = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")
     return found
