@@ -327,9 +327,17 @@ def selected(page, label: str) -> str:
 
 def options(page, label: str) -> list[str]:
     """Open a sidebar selectbox, read its options, close it again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     box = sidebar_select(page, label)
-    box.click()
-    page.get_by_role("option").first.wait_for()  # the list opens after the click
+    for _ in range(3):  # a box redrawn by the rerun a choice started may drop the first click
+        box.click()
+        try:
+            page.get_by_role("option").first.wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            wait_settled(page)
     found = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")
     return found
