@@ -707,28 +707,14 @@ class _Check:
 
     def error(self, rec: _Rec, key: str, reason: str) -> None:
         self.bad.add(rec.index)
-        self._add(
-            Problem(
-                rec.row,
-                rec.layout.headers.get(key, key),
-                self._value(rec, key),
-                reason,
-                "error",
-                rec.sheet,
-            )
-        )
+        self._about_cell(rec, key, reason, "error")
 
     def warn(self, rec: _Rec, key: str, reason: str) -> None:
-        self._add(
-            Problem(
-                rec.row,
-                rec.layout.headers.get(key, key),
-                self._value(rec, key),
-                reason,
-                "warning",
-                rec.sheet,
-            )
-        )
+        self._about_cell(rec, key, reason, "warning")
+
+    def _about_cell(self, rec: _Rec, key: str, reason: str, kind: str) -> None:
+        header = rec.layout.headers.get(key, key)
+        self._add(Problem(rec.row, header, self._value(rec, key), reason, kind, rec.sheet))
 
     def _value(self, rec: _Rec, key: str) -> str | None:
         raw = rec.raw.get(key)
